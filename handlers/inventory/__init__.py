@@ -1,0 +1,1 @@
+"""The inventory worker: answers the Check Inventory callback tasks from SQS."""

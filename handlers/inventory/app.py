@@ -1,0 +1,188 @@
+"""Lambda entry point: answer each Check Inventory task from the SQS batch, never losing a message.
+
+Per record: parse the envelope, validate the order, reserve (idempotent per order), answer the token.
+- reserved -> SendTaskSuccess ``{orderId, status: "RESERVED", items}``;
+- OutOfStock / UnknownSku / InvalidOrder -> SendTaskFailure with that error name (the rejection path);
+- transient errors -> the record is reported failed; SQS redelivers it, then moves it to the DLQ;
+- no usable token or execution -> reported failed (ends in the DLQ), logged with its messageId;
+- a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
+  unless its execution succeeded with it; the message is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import ClientError
+
+from inventory.orders import Rejection, parse_order
+from inventory.stock import Outcome, Stock, TransientError
+
+DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
+ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
+
+logger = Logger()
+tracer = Tracer()
+sfn = boto3.client("stepfunctions")
+stock = Stock(boto3.client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"))
+
+
+class UnanswerableMessage(Exception):
+    """No usable task token or execution: nobody can be told, so the message must reach the DLQ."""
+
+
+class ConcurrentBatchProcessor(BatchProcessor):
+    """Handles the records of one batch concurrently, at most ``workers`` at a time."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record")
+
+    def process(self) -> list[tuple]:
+        return list(self._pool.map(self._process_record, self.records))
+
+
+processor = ConcurrentBatchProcessor(ANSWER_CONCURRENCY)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the state machine's callback task puts in the message body."""
+
+    token: str
+    execution: str
+    order: Any
+
+
+def parse_envelope(record: SQSRecord) -> Envelope:
+    try:
+        body = json.loads(record.body)
+    except (TypeError, ValueError) as error:
+        raise UnanswerableMessage(f"body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise UnanswerableMessage("body is not a JSON object")
+    token, execution = body.get("taskToken"), body.get("execution")
+    if not isinstance(token, str) or not token:
+        raise UnanswerableMessage("body carries no taskToken")
+    if not isinstance(execution, str) or ":execution:" not in execution:
+        raise UnanswerableMessage("body carries no execution ARN")
+    return Envelope(token=token, execution=execution, order=body.get("order"))
+
+
+class Heartbeat:
+    """Sends SendTaskHeartbeat while a record's work runs long, and at once if the message is already old."""
+
+    def __init__(self, token: str, age_seconds: float) -> None:
+        self._token = token
+        self._interval = max(1.0, HEARTBEAT_SECONDS / 3)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._age = age_seconds
+
+    def __enter__(self) -> Heartbeat:
+        if self._age >= self._interval:
+            self._beat()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            if not self._beat():
+                return
+
+    def _beat(self) -> bool:
+        try:
+            sfn.send_task_heartbeat(taskToken=self._token)
+            return True
+        except ClientError as error:
+            logger.warning("heartbeat refused", extra={"error": error.response["Error"]["Code"]})
+            return False
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(message_id=record.message_id)
+    try:
+        envelope = parse_envelope(record)
+    except UnanswerableMessage as error:
+        logger.error("unanswerable message, leaving it for the dead-letter queue", extra={"reason": str(error)})
+        raise
+    order_id = envelope.order.get("orderId") if isinstance(envelope.order, dict) else None
+    logger.thread_safe_append_keys(order_id=order_id, execution=envelope.execution)
+    sent = int(record.attributes.sent_timestamp or 0) / 1000
+    with Heartbeat(envelope.token, time.time() - sent if sent else 0.0):
+        outcome = decide(envelope)
+    return answer(envelope, outcome)
+
+
+def decide(envelope: Envelope) -> Outcome:
+    try:
+        order = parse_order(envelope.order)
+    except Rejection as rejection:
+        return Outcome(status="REJECTED", reason=rejection.reason, detail=rejection.detail)
+    return stock.reserve(order, envelope.execution)
+
+
+def answer(envelope: Envelope, outcome: Outcome) -> str:
+    try:
+        if outcome.reserved:
+            order_id = envelope.order["orderId"]
+            output = {"orderId": order_id, "status": "RESERVED", "items": [i.as_json() for i in outcome.items]}
+            sfn.send_task_success(taskToken=envelope.token, output=json.dumps(output))
+        elif outcome.status == "REJECTED":
+            sfn.send_task_failure(taskToken=envelope.token, error=outcome.reason, cause=outcome.detail[:32768])
+        else:  # RELEASED: the execution that held this reservation already ended without it
+            settle_dead_token(envelope, outcome, "ReservationReleased")
+            return outcome.status
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code not in DEAD_TOKEN_ERRORS:
+            raise
+        settle_dead_token(envelope, outcome, code)
+    logger.info("answered", extra={"status": outcome.status, "reason": outcome.reason})
+    return outcome.status
+
+
+def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
+    """The task is gone: keep the stock only if its execution succeeded with this reservation."""
+    try:
+        execution = sfn.describe_execution(executionArn=envelope.execution)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            raise UnanswerableMessage(f"{code} and no such execution: not a message of this workflow") from error
+        raise
+    if execution["status"] == "RUNNING":
+        raise TransientError(f"{code} while the execution still runs; deciding later")
+    kept = execution["status"] == "SUCCEEDED" and json.loads(execution.get("output") or "{}").get("status") == (
+        "RESERVED"
+    )
+    released = False
+    if outcome.reserved and not kept and outcome.execution == envelope.execution:
+        released = stock.release(envelope.order["orderId"], outcome.items)
+    logger.warning(
+        "task token is dead; message deleted",
+        extra={"error": code, "execution_status": execution["status"], "released": released},
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
