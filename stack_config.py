@@ -45,5 +45,7 @@ def parse_stack_config(raw: dict[str, str]) -> StackConfig:
 def load_stack_config() -> StackConfig:
     """Read this stack's ``orderflow:*`` config; a SettingsError fails the preview before registration."""
     prefix = f"{NAMESPACE}:"
-    raw = {k[len(prefix):]: v for k, v in pulumi.runtime.get_config_env().items() if k.startswith(prefix)}
+    # The CLI hands config to the program through the runtime's config map (PULUMI_CONFIG as fallback).
+    everything = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    raw = {k[len(prefix):]: str(v) for k, v in everything.items() if k.startswith(prefix)}
     return parse_stack_config(raw)

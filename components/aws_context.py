@@ -47,9 +47,14 @@ class AwsContext:
     def state_machine_arn(self, name: str) -> str:
         return self.arn("states", f"stateMachine:{name}")
 
-    def executions_arn(self, state_machine_name: str) -> str:
-        """Every execution of one state machine (the ARN pattern AWS documents for execution actions)."""
-        return self.arn("states", f"execution:{state_machine_name}:*")
+    def executions_arns(self, state_machine_name: str) -> list[str]:
+        """Every execution of one state machine, in both ARN forms AWS documents for execution actions.
+
+        A Standard machine has no express executions; the second form is listed because the action
+        database requires both resource types of these actions to be named.
+        """
+        return [self.arn("states", f"execution:{state_machine_name}:*"),
+                self.arn("states", f"express:{state_machine_name}:*:*")]
 
     def table_arn(self, name: str) -> str:
         return self.arn("dynamodb", f"table/{name}")

@@ -244,7 +244,7 @@ class CallbackWorker(pulumi.ComponentResource):
                     ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
                 ),
                 iam.allow("ReadOwnExecutions", ["states:DescribeExecution"],
-                          [ctx.executions_arn(names["state_machine"])]),
+                          ctx.executions_arns(names["state_machine"])),
             ],
         )
         mapping = aws.lambda_.EventSourceMapping(
