@@ -6,7 +6,8 @@ Outcomes, and how they show (the ExecutionsFailed alarm fires only for technical
 - business rejection (the worker answers SendTaskFailure with one of ``rejection_errors``):
   ``Notify Rejection``; SUCCEEDED, output ``{status: "REJECTED", reason, cause, execution}``.
 - technical failure (timeout, heartbeat timeout, SQS failure, any other error): ``Notify Failure`` ->
-  ``Order Failed``; FAILED, with the underlying error name as the execution's error.
+  ``Order Failed``; FAILED with error ``OrderFailed`` and the underlying error name (``States.Timeout``,
+  ``States.HeartbeatTimeout``, ...) as its cause (a Fail state may not raise a ``States.*`` error itself).
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ class CallbackDefinition:
                 },
                 FAILED: {
                     "Type": "Fail",
-                    "ErrorPath": "$.error",
-                    "Cause": "The inventory check failed for a technical reason; see Notify Failure's output.",
+                    "Error": "OrderFailed",
+                    "CausePath": "$.error",
                 },
             },
         }

@@ -161,20 +161,21 @@ def answer(envelope: Envelope, outcome: Outcome) -> str:
 
 def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
     """The task is gone: keep the stock only if its execution succeeded with this reservation."""
+    owned = outcome.reserved and outcome.execution == envelope.execution
     try:
         execution = sfn.describe_execution(executionArn=envelope.execution)
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
-            raise UnanswerableMessage(f"{code} and no such execution: not a message of this workflow") from error
-        raise
+        if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "AccessDeniedException"):
+            raise
+        if owned:  # a forged message reserved stock for an execution that never existed
+            stock.release(envelope.order["orderId"], outcome.items)
+        raise UnanswerableMessage(f"{code} and no such execution: not a message of this workflow") from error
     if execution["status"] == "RUNNING":
         raise TransientError(f"{code} while the execution still runs; deciding later")
     kept = execution["status"] == "SUCCEEDED" and json.loads(execution.get("output") or "{}").get("status") == (
         "RESERVED"
     )
-    released = False
-    if outcome.reserved and not kept and outcome.execution == envelope.execution:
-        released = stock.release(envelope.order["orderId"], outcome.items)
+    released = stock.release(envelope.order["orderId"], outcome.items) if owned and not kept else False
     logger.warning(
         "task token is dead; message deleted",
         extra={"error": code, "execution_status": execution["status"], "released": released},

@@ -1,0 +1,58 @@
+"""The generated definition, executed in moto: token in the message, and each path it can take."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import Emulated
+
+ORDER = {"orderId": "order-1", "items": [{"sku": "A", "quantity": 1}]}
+
+
+def test_message_carries_order_token_and_execution(emulated: Emulated) -> None:
+    arn = emulated.start(ORDER, "order-1")
+    (record,) = emulated.receive()
+    body = json.loads(record["body"])
+    assert body["order"] == ORDER
+    assert body["execution"] == arn
+    assert isinstance(body["taskToken"], str) and body["taskToken"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "output", "error"),
+    [
+        ("success", "SUCCEEDED", {"orderId": "order-1", "status": "RESERVED", "items": []}, None),
+        ("OutOfStock", "SUCCEEDED", {"status": "REJECTED", "reason": "OutOfStock", "cause": None,
+                                     "execution": "order-1"}, None),
+        ("Boom", "FAILED", None, "OrderFailed"),
+    ],
+)
+def test_answers_take_their_path(emulated: Emulated, answer: str, status: str, output: dict | None,
+                                 error: str | None) -> None:
+    arn = emulated.start(ORDER, "order-1")
+    (record,) = emulated.receive()
+    token = json.loads(record["body"])["taskToken"]
+    if answer == "success":
+        emulated.sfn.send_task_success(taskToken=token, output=json.dumps(output))
+    else:
+        emulated.sfn.send_task_failure(taskToken=token, error=answer, cause="why")
+    desc = emulated.wait(arn)
+    assert desc["status"] == status
+    assert (json.loads(desc["output"]) if "output" in desc else None) == output
+    assert desc.get("error") == error
+    if error:
+        assert desc["cause"] == answer  # the underlying error name
+
+
+def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
+    arn = fast_emulated.start(ORDER, "order-1")
+    fast_emulated.receive()
+    desc = fast_emulated.wait(arn, timeout=30)  # heartbeat of the fast stack: 7 s
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "OrderFailed"
+    assert desc["cause"] in ("States.HeartbeatTimeout", "States.Timeout")
+    history = fast_emulated.sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered == ["Check Inventory", "Notify Failure", "Order Failed"]

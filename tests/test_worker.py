@@ -1,0 +1,173 @@
+"""The inventory worker against moto: the real handler on real SQS-shaped records from the real definition."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers.inventory.orders import MAX_ITEMS, Rejection, parse_order
+from tests.conftest import Emulated
+
+
+def order(order_id: str, **items: int) -> dict[str, Any]:
+    return {"orderId": order_id, "items": [{"sku": s, "quantity": q} for s, q in items.items()]}
+
+
+def output(emulated: Emulated, arn: str) -> dict[str, Any]:
+    desc = emulated.wait(arn)
+    assert desc["status"] == "SUCCEEDED", desc
+    return json.loads(desc["output"])
+
+
+def throttle(client: Any, operation: str, when: str) -> None:
+    """Make ``operation`` fail with ThrottlingException whenever its parameters mention ``when``."""
+    service = client.meta.service_model.service_id.hyphenize()
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        if when in json.dumps(params, default=str):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, operation)
+
+    client.meta.events.register(f"before-call.{service}.{operation}", hook)
+
+
+# One row per outcome: the order, the stock before, the answer, the stock after.
+OUTCOMES = [
+    (order("o-1", A=2, B=1), {"A": 5, "B": 1}, {"status": "RESERVED"}, {"A": 3, "B": 0}),
+    (order("o-2", A=2, B=2), {"A": 5, "B": 1}, {"status": "REJECTED", "reason": "OutOfStock"}, {"A": 5, "B": 1}),
+    (order("o-3", A=1, Z=1), {"A": 5}, {"status": "REJECTED", "reason": "UnknownSku"}, {"A": 5, "Z": None}),
+    ({"orderId": "o-4", "items": [{"sku": "A", "quantity": "2"}]}, {"A": 5},
+     {"status": "REJECTED", "reason": "InvalidOrder"}, {"A": 5}),
+]
+
+
+@pytest.mark.parametrize(("the_order", "before", "answer", "after"), OUTCOMES)
+def test_each_outcome(emulated: Emulated, the_order: dict[str, Any], before: dict[str, int],
+                      answer: dict[str, str], after: dict[str, int | None]) -> None:
+    emulated.seed(before)
+    arn = emulated.start(the_order, the_order["orderId"])
+    assert emulated.invoke(emulated.receive()) == set()
+    result = output(emulated, arn)
+    assert {k: result[k] for k in answer} == answer
+    if answer["status"] == "RESERVED":
+        assert result == {"orderId": the_order["orderId"], "status": "RESERVED", "items": the_order["items"]}
+    assert {sku: emulated.stock(sku) for sku in after} == after
+
+
+def test_mixed_batch_reports_exactly_the_failed_records(emulated: Emulated) -> None:
+    emulated.seed({"A": 10, "B": 0})
+    ok = emulated.start(order("ok", A=1), "ok")
+    oos = emulated.start(order("oos", B=1), "oos")
+    slow = emulated.start(order("slow", A=2), "slow")
+    emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=json.dumps({"order": order("x", A=1)}))
+    records = emulated.receive(4)
+    throttle(emulated.module.stock._ddb, "TransactWriteItems", "ORDER#slow")
+    by_body = {json.loads(r["body"]).get("order", {}).get("orderId"): r["messageId"] for r in records}
+    assert emulated.invoke(records) == {by_body["slow"], by_body["x"]}
+    assert output(emulated, ok)["status"] == "RESERVED"
+    assert output(emulated, oos)["reason"] == "OutOfStock"
+    assert emulated.sfn.describe_execution(executionArn=slow)["status"] == "RUNNING"
+    assert emulated.stock("A") == 9
+
+
+def test_duplicate_delivery_reserves_once_and_answers_the_same(emulated: Emulated) -> None:
+    emulated.seed({"A": 5})
+    arn = emulated.start(order("dup", A=2), "dup")
+    (record,) = emulated.receive()
+    twin = {**record, "messageId": "twin"}
+    assert emulated.invoke([record, twin]) == set()
+    assert output(emulated, arn)["status"] == "RESERVED"
+    assert emulated.invoke([{**record, "messageId": "late-copy"}]) == set()  # after the execution ended
+    assert emulated.stock("A") == 3
+    assert emulated.reservation("dup")["status"]["S"] == "RESERVED"
+
+
+def test_expired_token_releases_the_stock(fast_emulated: Emulated) -> None:
+    fast_emulated.seed({"A": 5})
+    arn = fast_emulated.start(order("late", A=4), "late")
+    (record,) = fast_emulated.receive()
+    assert fast_emulated.wait(arn, timeout=30)["status"] == "FAILED"  # heartbeat ran out: nobody answered
+    assert fast_emulated.invoke([record]) == set()  # reserved, answer refused, released, message deleted
+    assert fast_emulated.stock("A") == 5
+    assert fast_emulated.reservation("late")["status"]["S"] == "RELEASED"
+    assert fast_emulated.invoke([{**record, "messageId": "again"}]) == set()
+    assert fast_emulated.stock("A") == 5
+
+
+@pytest.mark.parametrize("body", ["not json", json.dumps({"order": order("p", A=1)}), json.dumps([1, 2]),
+                                  json.dumps({"taskToken": "forged", "execution": "arn:aws:states:us-east-1:"
+                                              "123456789012:execution:orderflow-dev-inventory:nope",
+                                              "order": order("p", A=1)})])
+def test_poison_message_ends_in_the_dlq(emulated: Emulated, body: str) -> None:
+    emulated.seed({"A": 5})
+    emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=body)
+    for _ in range(5):  # maxReceiveCount
+        (record,) = emulated.receive()
+        assert emulated.invoke([record]) == {record["messageId"]}
+        emulated.sqs.change_message_visibility(QueueUrl=emulated.d.work_queue_url,
+                                               ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
+    assert emulated.sqs.receive_message(QueueUrl=emulated.d.work_queue_url).get("Messages") is None
+    (dead,) = emulated.sqs.receive_message(QueueUrl=emulated.d.dlq_url)["Messages"]
+    assert dead["Body"] == body
+    assert emulated.stock("A") == 5  # a forged token's reservation was given back
+
+
+def test_stock_never_goes_negative_under_concurrent_orders(emulated: Emulated) -> None:
+    emulated.seed({"A": 5})
+    arns = [emulated.start(order(f"c{i}", A=1), f"c{i}") for i in range(12)]
+    records = emulated.receive(12)
+    assert emulated.invoke(records[:10]) == set()
+    assert emulated.invoke(records[10:]) == set()
+    statuses = sorted(output(emulated, a)["status"] for a in arns)
+    assert statuses == ["REJECTED"] * 7 + ["RESERVED"] * 5
+    assert emulated.stock("A") == 0
+
+
+def test_old_message_gets_a_heartbeat_before_work(emulated: Emulated) -> None:
+    emulated.seed({"A": 5})
+    arn = emulated.start(order("old", A=1), "old")
+    (record,) = emulated.receive()
+    beats: list[str] = []
+    emulated.module.sfn.meta.events.register("before-parameter-build.sfn.SendTaskHeartbeat",
+                                             lambda params, **_: beats.append(params["taskToken"]))
+    record["attributes"]["SentTimestamp"] = str(int((time.time() - 3600) * 1000))
+    assert emulated.invoke([record]) == set()
+    assert beats == [json.loads(record["body"])["taskToken"]]
+    assert output(emulated, arn)["status"] == "RESERVED"
+
+
+# One row per validation rule: the input and the named reason ("" when valid).
+VALIDATION = [
+    ({"orderId": "ok_1-A", "items": [{"sku": "A", "quantity": 1}], "note": "ignored"}, ""),
+    ({"orderId": "x" * 80, "items": [{"sku": "A", "quantity": 1}]}, ""),
+    ({"orderId": "x" * 81, "items": [{"sku": "A", "quantity": 1}]}, "orderId"),
+    ({"orderId": "", "items": [{"sku": "A", "quantity": 1}]}, "orderId"),
+    ({"orderId": "has space", "items": [{"sku": "A", "quantity": 1}]}, "orderId"),
+    ({"orderId": 7, "items": [{"sku": "A", "quantity": 1}]}, "orderId"),
+    ({"items": [{"sku": "A", "quantity": 1}]}, "orderId"),
+    ({"orderId": "o", "items": []}, "items must be a list of 1 to 99"),
+    ({"orderId": "o", "items": [{"sku": f"s{i}", "quantity": 1} for i in range(MAX_ITEMS)]}, ""),
+    ({"orderId": "o", "items": [{"sku": f"s{i}", "quantity": 1} for i in range(MAX_ITEMS + 1)]}, "1 to 99"),
+    ({"orderId": "o", "items": "A"}, "items must be a list"),
+    ({"orderId": "o", "items": [{"sku": "", "quantity": 1}]}, "sku must be a non-empty string"),
+    ({"orderId": "o", "items": [{"sku": "A", "quantity": 0}]}, "quantity must be a JSON integer >= 1"),
+    ({"orderId": "o", "items": [{"sku": "A", "quantity": "2"}]}, "quantity must be a JSON integer >= 1"),
+    ({"orderId": "o", "items": [{"sku": "A", "quantity": 1.5}]}, "quantity must be a JSON integer >= 1"),
+    ({"orderId": "o", "items": [{"sku": "A", "quantity": True}]}, "quantity must be a JSON integer >= 1"),
+    ({"orderId": "o", "items": [{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 2}]}, "more than once"),
+    (["not", "an", "object"], "must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("data", "problem"), VALIDATION)
+def test_order_validation(data: Any, problem: str) -> None:
+    if not problem:
+        assert parse_order(data).order_id == data["orderId"]
+        return
+    with pytest.raises(Rejection) as rejection:
+        parse_order(data)
+    assert rejection.value.reason == "InvalidOrder"
+    assert problem in rejection.value.detail
