@@ -1,0 +1,28 @@
+"""Advisory rule: SQS event source mappings report batch item failures (one bad record must not fail ten)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+
+REMEDIATION = "set functionResponseTypes: [ReportBatchItemFailures] and return batchItemFailures from the handler"
+
+
+def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
+    if args.resource_type != "aws:lambda/eventSourceMapping:EventSourceMapping":
+        return
+    if ":sqs:" not in str(args.props.get("eventSourceArn") or ":sqs:"):
+        return
+    if "ReportBatchItemFailures" not in (args.props.get("functionResponseTypes") or []):
+        report_violation(f"{args.name}: SQS mapping without ReportBatchItemFailures: one failed record returns the "
+                         f"whole batch. Fix: {REMEDIATION}.", None)
+
+
+POLICY = ResourceValidationPolicy(
+    name="sqs-mapping-partial-batch",
+    description="SQS event source mappings use ReportBatchItemFailures.",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=_validate,
+    remediation_steps=REMEDIATION,
+)
