@@ -231,7 +231,7 @@ class CallbackWorker(pulumi.ComponentResource):
                     **args.environment,
                 }
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_log_group, worker_logs]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_log_group, worker_logs, worker_tracing]),
         )
 
         # --- the worker answers the task tokens and, for a dead token, reads the execution's fate ---

@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_policy import PolicyPack  # noqa: E402
+from pulumi_policy import PolicyPack
 
-from policy.rules import POLICIES  # noqa: E402
+from policy.rules import POLICIES
 
 PolicyPack(name="orderflow", policies=list(POLICIES), description=__doc__.splitlines()[0])

@@ -76,7 +76,12 @@ def evaluate(export: dict[str, Any], config: dict[str, Any] | None = None) -> li
                 name = r["urn"].rsplit("::", 1)[-1]
                 args = ResourceValidationArgs(r["type"], r.get("inputs") or {}, r["urn"], name,
                                               _options(r.get("parent")), None, options)
-                policy.validate(args, lambda m, u=None, _u=r["urn"]: report(m, u or _u))
+                urn = r["urn"]
+
+                def report_resource(message: str, other: str | None = None, _urn: str = urn) -> None:
+                    report(message, other or _urn)
+
+                policy.validate(args, report_resource)
         elif isinstance(policy, StackValidationPolicy):
             stack = [PolicyResource(r["type"], {**(r.get("inputs") or {}), **(r.get("outputs") or {})}, r["urn"],
                                     r["urn"].rsplit("::", 1)[-1], _options(r.get("parent")), None, None, [], {})

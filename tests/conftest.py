@@ -20,12 +20,12 @@ os.environ.update(
     POWERTOOLS_LOG_LEVEL="WARNING",
 )
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from tools.emulator.deploy import Deployment, deploy  # noqa: E402
-from tools.emulator.poller import LambdaContext, _record, load_handler  # noqa: E402
-from tools.synth import synthesize  # noqa: E402
+from tools.emulator.deploy import Deployment, deploy
+from tools.emulator.poller import LambdaContext, _record, load_handler
+from tools.synth import synthesize
 
 FAST = {"orderflow:functionTimeoutSeconds": "1"}
 """Short timeouts (visibility 6 s, heartbeat 7 s, task 36 s) so timeout paths run within a test."""

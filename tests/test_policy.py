@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.policy import PolicyResource
 
 from policy.audit import _options, evaluate, main
 from policy.rules import (
@@ -17,7 +18,6 @@ from policy.rules import (
     NO_FULL_ACCESS,
     QUEUE_REDRIVE,
 )
-from pulumi_policy.policy import PolicyResource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Q = "arn:aws:sqs:us-east-1:123456789012:orders"

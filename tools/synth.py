@@ -8,8 +8,8 @@ the policy pack's offline audit and the local emulator read it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import contextvars
+import hashlib
 import json
 import runpy
 import sys

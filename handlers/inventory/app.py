@@ -15,6 +15,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -184,6 +185,6 @@ def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> Mapping[str, object]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

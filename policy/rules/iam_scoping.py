@@ -11,7 +11,12 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 
 from policy.rules._common import ALLOWLIST_SCHEMA, allowlisted, as_json, as_list
 
