@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from moto import settings
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
+from components.aws_context import AwsContext
 from tools.emulator.deploy import REGION, Deployment
 
 
@@ -72,13 +73,13 @@ def prove(d: Deployment) -> list[Check]:
     """Run every check; the neighbours are created here and are not part of the stack."""
     sqs = boto3.client("sqs", region_name=REGION)
     neighbour_queue = sqs.create_queue(QueueName="neighbour-queue")["QueueUrl"]
+    ctx = AwsContext(partition="aws", region=REGION, account_id=d.mapping.queue_arn.split(":")[4])
     queue_arn = d.mapping.queue_arn
-    neighbour_queue_arn = queue_arn.rsplit(":", 1)[0] + ":neighbour-queue"
-    table_arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/{d.table}"
-    neighbour_table_arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/neighbour-table"
+    neighbour_queue_arn = ctx.queue_arn("neighbour-queue")
+    table_arn, neighbour_table_arn = ctx.table_arn(d.table), ctx.table_arn("neighbour-table")
     sm_name = d.state_machine_arn.rsplit(":", 1)[1]
-    executions = f"arn:aws:states:{REGION}:123456789012:execution:{sm_name}:some-order"
-    neighbour_executions = f"arn:aws:states:{REGION}:123456789012:execution:neighbour-machine:some-order"
+    executions = ctx.executions_arns(sm_name)[0].replace("*", "some-order")
+    neighbour_executions = ctx.executions_arns("neighbour-machine")[0].replace("*", "some-order")
 
     worker_role = next(n for n in d.roles if n.endswith("-worker-role"))
     sm_role = next(n for n in d.roles if n.endswith("-sm-role"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import json
 import os
 import sys
 import threading
@@ -173,6 +172,3 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "awsRegion": REGION,
     }
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
