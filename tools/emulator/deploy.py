@@ -8,12 +8,13 @@ poller in this package plays them in process (moto's own mapping would try to ru
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+
+from tools.emulator import moto_fixes
 
 REGION = "us-east-1"
 PLAYED_IN_PROCESS = ("aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping")
@@ -92,30 +93,9 @@ def _short(resource: dict[str, Any]) -> str:
     return f"{resource['type']}::{resource['urn'].rsplit('::', 1)[1]}"
 
 
-_DYNAMODB_LOCK = threading.RLock()
-
-
-def _atomic_dynamodb() -> None:
-    """DynamoDB applies each item write and each transaction atomically; moto's in-memory tables do not
-    when called from several threads, so the emulator serializes them as the service would."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "get_item"):
-        method = getattr(DynamoDBBackend, name)
-        if getattr(method, "_serialized", False):
-            continue
-
-        def serialized(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            with _DYNAMODB_LOCK:
-                return _method(*args, **kwargs)
-
-        serialized._serialized = True  # type: ignore[attr-defined]
-        setattr(DynamoDBBackend, name, serialized)
-
-
 def deploy(export: dict[str, Any]) -> Deployment:
     """Create the export's resources in the active moto mock; returns what the runner needs."""
-    _atomic_dynamodb()
+    moto_fixes.apply()
     resources = [r for r in export["deployment"]["resources"]
                  if r.get("custom") and not r["type"].startswith("pulumi:providers:")]
     order = {t: i for i, t in enumerate((

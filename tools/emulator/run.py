@@ -126,14 +126,12 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
             arns = sorted({r.arn for r in runs if r.arn})
             limit = timeout or (_task_timeout(d) + 120)
             deadline = time.time() + limit
-            done: set[str] = set()
-            while len(done) < len(arns) and time.time() < deadline:
-                for arn in arns:
-                    if arn not in done and sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-                        done.add(arn)
+            running = len(arns)
+            while running and time.time() < deadline:
+                time.sleep(0.5)
+                running = _running(sfn, d.state_machine_arn)
                 if on_progress:
-                    on_progress(len(done), len(arns))
-                time.sleep(0.2)
+                    on_progress(len(arns) - running, len(arns))
             # let any message still in flight settle (a late duplicate, a redelivery) before reading the stock
             _drain(sqs, d, seconds=1.0)
         finally:
@@ -150,6 +148,11 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
                    ["Attributes"]["ApproximateNumberOfMessages"])
         stats = vars(poller.stats).copy()
     return RunResult(d, runs, stock, dead, histories, checks, stats)
+
+
+def _running(sfn: Any, sm_arn: str) -> int:
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
+    return sum(len(page["executions"]) for page in pages)
 
 
 def _task_timeout(d: Deployment) -> int:

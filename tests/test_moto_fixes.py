@@ -1,0 +1,71 @@
+"""The emulator's fixes to moto keep DynamoDB's transaction semantics: all or nothing, and atomic under threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from tools.emulator import moto_fixes
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        moto_fixes.apply()
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            BillingMode="PAY_PER_REQUEST")
+        for pk, n in (("A", 5), ("B", 1)):
+            client.put_item(TableName="t", Item={"pk": {"S": pk}, "n": {"N": str(n)}})
+        yield client
+
+
+def take(pk: str, q: int) -> dict[str, Any]:
+    return {"Update": {"TableName": "t", "Key": {"pk": {"S": pk}}, "UpdateExpression": "SET n = n - :q",
+                       "ConditionExpression": "n >= :q", "ExpressionAttributeValues": {":q": {"N": str(q)}}}}
+
+
+def items(ddb: Any) -> dict[str, str]:
+    return {i["pk"]["S"]: i.get("n", {}).get("N", "") for i in ddb.scan(TableName="t")["Items"]}
+
+
+@pytest.mark.parametrize(
+    ("writes", "cancelled", "after"),
+    [
+        ([take("A", 2), take("B", 1)], False, {"A": "3", "B": "0"}),
+        ([take("A", 2), take("B", 2)], True, {"A": "5", "B": "1"}),  # the applied first write is rolled back
+        ([{"Put": {"TableName": "t", "Item": {"pk": {"S": "C"}}}}, take("B", 9)], True, {"A": "5", "B": "1"}),
+        ([{"Delete": {"TableName": "t", "Key": {"pk": {"S": "A"}}}}, take("B", 9)], True, {"A": "5", "B": "1"}),
+    ],
+)
+def test_transaction_is_all_or_nothing(ddb: Any, writes: list[dict[str, Any]], cancelled: bool,
+                                       after: dict[str, str]) -> None:
+    if cancelled:
+        with pytest.raises(ClientError) as error:
+            ddb.transact_write_items(TransactItems=writes)
+        assert error.value.response["Error"]["Code"] == "TransactionCanceledException"
+    else:
+        ddb.transact_write_items(TransactItems=writes)
+    assert items(ddb) == after
+
+
+def test_concurrent_transactions_lose_no_update(ddb: Any) -> None:
+    ddb.put_item(TableName="t", Item={"pk": {"S": "A"}, "n": {"N": "400"}})
+
+    def worker() -> None:
+        for _ in range(50):
+            ddb.transact_write_items(TransactItems=[take("A", 1)])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert items(ddb)["A"] == "0"
