@@ -5,9 +5,15 @@ Outcomes, and how they show (the ExecutionsFailed alarm fires only for technical
 - reserved: ``Check Inventory`` -> ``Notify Success``; SUCCEEDED, output ``{orderId, status: "RESERVED", items}``.
 - business rejection (the worker answers SendTaskFailure with one of ``rejection_errors``):
   ``Notify Rejection``; SUCCEEDED, output ``{status: "REJECTED", reason, cause, execution}``.
-- technical failure (timeout, heartbeat timeout, SQS failure, any other error): ``Notify Failure`` ->
-  ``Order Failed``; FAILED with error ``OrderFailed`` and the underlying error name (``States.Timeout``,
-  ``States.HeartbeatTimeout``, ...) as its cause (a Fail state may not raise a ``States.*`` error itself).
+- technical failure (timeout, heartbeat timeout, SQS failure, any other error): ``Release Reservation`` ->
+  ``Notify Failure`` -> ``Order Failed``; FAILED with error ``OrderFailed`` and the underlying error name
+  (``States.Timeout``, ``States.HeartbeatTimeout``, ...) as its cause (a Fail state may not raise a
+  ``States.*`` error itself).
+
+Why ``Release Reservation``: a worker may have reserved stock and then never answered (its message went to
+the dead-letter queue after the last delivery crashed). The failure path therefore puts a release message
+``{action: "release", order, execution}`` on the same queue; the worker gives back whatever this execution
+reserved, and makes sure a late delivery of the check cannot reserve for it any more.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 CHECK = "Check Inventory"
 SUCCESS = "Notify Success"
 REJECTION = "Notify Rejection"
+RELEASE = "Release Reservation"
 FAILURE = "Notify Failure"
 FAILED = "Order Failed"
 
@@ -89,10 +96,33 @@ class CallbackDefinition:
                     ],
                     "Catch": [
                         {"ErrorEquals": list(self.rejection_errors), "Next": REJECTION},
-                        {"ErrorEquals": list(TIMEOUT_ERRORS), "Next": FAILURE},
-                        {"ErrorEquals": ["States.ALL"], "Next": FAILURE},
+                        {"ErrorEquals": list(TIMEOUT_ERRORS), "Next": RELEASE},
+                        {"ErrorEquals": ["States.ALL"], "Next": RELEASE},
                     ],
                     "Next": SUCCESS,
+                },
+                RELEASE: {
+                    "Type": "Task",
+                    "Resource": f"arn:{self.partition}:states:::sqs:sendMessage",
+                    "Parameters": {
+                        "QueueUrl": self.queue_url,
+                        "MessageBody": {
+                            "action": "release",
+                            "order.$": "$$.Execution.Input",
+                            "execution.$": "$$.Execution.Id",
+                        },
+                    },
+                    "ResultPath": None,
+                    "Retry": [
+                        {
+                            "ErrorEquals": list(self.transient_errors),
+                            "IntervalSeconds": 1,
+                            "MaxAttempts": self.retry_attempts,
+                            "BackoffRate": 2.0,
+                        }
+                    ],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.releaseError", "Next": FAILURE}],
+                    "Next": FAILURE,
                 },
                 SUCCESS: {"Type": "Pass", "End": True},
                 REJECTION: {

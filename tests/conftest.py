@@ -98,6 +98,18 @@ class Emulated:
         assert len(got) == count, f"expected {count} messages, got {len(got)}"
         return got
 
+    def receive_release(self, execution_arn: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The failure path's release message for ``execution_arn``; redelivered checks are left in flight."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for message in self.sqs.receive_message(QueueUrl=self.d.work_queue_url, MaxNumberOfMessages=10,
+                                                    MessageSystemAttributeNames=["All"]).get("Messages", []):
+                body = json.loads(message["Body"])
+                if body.get("action") == "release" and body.get("execution") == execution_arn:
+                    return _record(message, self.d.mapping.queue_arn)
+            time.sleep(0.05)
+        raise AssertionError(f"no release message for {execution_arn}")
+
     def invoke(self, records: list[dict[str, Any]]) -> set[str]:
         """Run the handler on a batch; returns the message ids it reported failed."""
         response = self.handler({"Records": records}, LambdaContext(self.d.function.name, 256, 3))

@@ -55,4 +55,6 @@ def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
     assert desc["cause"] in ("States.HeartbeatTimeout", "States.Timeout")
     history = fast_emulated.sfn.get_execution_history(executionArn=arn)["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered == ["Check Inventory", "Notify Failure", "Order Failed"]
+    assert entered == ["Check Inventory", "Release Reservation", "Notify Failure", "Order Failed"]
+    release = fast_emulated.receive_release(arn)  # the failure path's compensation, for the worker
+    assert json.loads(release["body"]) == {"action": "release", "order": ORDER, "execution": arn}

@@ -139,6 +139,73 @@ def test_old_message_gets_a_heartbeat_before_work(emulated: Emulated) -> None:
     assert output(emulated, arn)["status"] == "RESERVED"
 
 
+def crash(client: Any, operation: str) -> None:
+    """The worker dies right before ``operation``: whatever it did before stays done, nothing after happens."""
+    def hook(**_: Any) -> None:
+        raise RuntimeError(f"injected crash before {operation}")
+
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-call.{service}.{operation}", hook, unique_id="test-crash")
+
+
+def release_record(emulated: Emulated, arn: str) -> dict[str, Any]:
+    """The failure path's release message for ``arn``."""
+    assert emulated.wait(arn, timeout=30)["status"] == "FAILED"
+    return emulated.receive_release(arn)
+
+
+def test_failure_path_releases_what_a_crashed_worker_reserved(fast_emulated: Emulated) -> None:
+    fast_emulated.seed({"A": 5})
+    arn = fast_emulated.start(order("crashed", A=4), "crashed")
+    (check,) = fast_emulated.receive()
+    crash(fast_emulated.module.sfn, "SendTaskSuccess")
+    assert fast_emulated.invoke([check]) == {check["messageId"]}  # reserved, then died before answering
+    assert fast_emulated.stock("A") == 1
+    fast_emulated.module.sfn.meta.events.unregister("before-call.sfn.SendTaskSuccess", unique_id="test-crash")
+    assert fast_emulated.invoke([release_record(fast_emulated, arn)]) == set()
+    assert fast_emulated.stock("A") == 5
+    assert fast_emulated.reservation("crashed")["status"]["S"] == "RELEASED"
+    assert fast_emulated.invoke([{**check, "messageId": "late"}]) == set()  # a late check reserves nothing
+    assert fast_emulated.stock("A") == 5
+
+
+def test_release_before_the_check_blocks_its_reservation(fast_emulated: Emulated) -> None:
+    fast_emulated.seed({"A": 5})
+    arn = fast_emulated.start(order("slow", A=4), "slow")
+    (check,) = fast_emulated.receive()  # held past the heartbeat, as by a stalled worker
+    assert fast_emulated.invoke([release_record(fast_emulated, arn)]) == set()
+    assert fast_emulated.reservation("slow")["status"]["S"] == "RELEASED"
+    assert fast_emulated.invoke([check]) == set()
+    assert fast_emulated.stock("A") == 5
+
+
+def test_release_is_refused_for_an_execution_that_kept_its_reservation(emulated: Emulated) -> None:
+    emulated.seed({"A": 5})
+    arn = emulated.start(order("kept", A=2), "kept")
+    assert emulated.invoke(emulated.receive()) == set()
+    assert output(emulated, arn)["status"] == "RESERVED"
+    forged = {"action": "release", "order": order("kept", A=2), "execution": arn}
+    emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=json.dumps(forged))
+    assert emulated.invoke(emulated.receive()) == set()
+    assert emulated.stock("A") == 3
+    assert emulated.reservation("kept")["status"]["S"] == "RESERVED"
+
+
+def test_heartbeat_survives_a_throttled_beat(emulated: Emulated, monkeypatch: pytest.MonkeyPatch) -> None:
+    beats: list[int] = []
+
+    def beat(**_: Any) -> None:
+        beats.append(1)
+        if len(beats) == 1:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "SendTaskHeartbeat")
+
+    monkeypatch.setattr(emulated.module, "HEARTBEAT_SECONDS", 3)  # one beat a second
+    emulated.module.sfn.meta.events.register("before-call.sfn.SendTaskHeartbeat", beat)
+    with emulated.module.Heartbeat("token", 0.0):
+        time.sleep(2.5)
+    assert len(beats) == 2
+
+
 # One row per validation rule: the input and the named reason ("" when valid).
 VALIDATION = [
     ({"orderId": "ok_1-A", "items": [{"sku": "A", "quantity": 1}], "note": "ignored"}, ""),

@@ -7,6 +7,9 @@ Per record: parse the envelope, validate the order, reserve (idempotent per orde
 - no usable token or execution -> reported failed (ends in the DLQ), logged with its messageId;
 - a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
   unless its execution succeeded with it; the message is deleted.
+
+A release message (``action: "release"``, sent by the state machine's failure path) gives back what its
+execution reserved, and leaves a record so that a late delivery of the check cannot reserve any more.
 """
 
 from __future__ import annotations
@@ -59,11 +62,12 @@ processor = ConcurrentBatchProcessor(ANSWER_CONCURRENCY)
 
 @dataclass(frozen=True)
 class Envelope:
-    """What the state machine's callback task puts in the message body."""
+    """What the state machine puts in the message body: a check (with its task token) or a release."""
 
     token: str
     execution: str
     order: Any
+    action: str = "check"
 
 
 def parse_envelope(record: SQSRecord) -> Envelope:
@@ -73,12 +77,14 @@ def parse_envelope(record: SQSRecord) -> Envelope:
         raise UnanswerableMessage(f"body is not JSON: {error}") from error
     if not isinstance(body, dict):
         raise UnanswerableMessage("body is not a JSON object")
-    token, execution = body.get("taskToken"), body.get("execution")
-    if not isinstance(token, str) or not token:
+    action, token, execution = body.get("action", "check"), body.get("taskToken"), body.get("execution")
+    if action not in ("check", "release"):
+        raise UnanswerableMessage(f"unknown action {action!r}")
+    if action == "check" and (not isinstance(token, str) or not token):
         raise UnanswerableMessage("body carries no taskToken")
     if not isinstance(execution, str) or ":execution:" not in execution:
         raise UnanswerableMessage("body carries no execution ARN")
-    return Envelope(token=token, execution=execution, order=body.get("order"))
+    return Envelope(token=token or "", execution=execution, order=body.get("order"), action=action)
 
 
 class Heartbeat:
@@ -111,8 +117,9 @@ class Heartbeat:
             sfn.send_task_heartbeat(taskToken=self._token)
             return True
         except ClientError as error:
-            logger.warning("heartbeat refused", extra={"error": error.response["Error"]["Code"]})
-            return False
+            code = error.response["Error"]["Code"]
+            logger.warning("heartbeat refused", extra={"error": code})
+            return code not in DEAD_TOKEN_ERRORS  # a throttled beat is tried again at the next interval
 
 
 @tracer.capture_method
@@ -125,7 +132,9 @@ def record_handler(record: SQSRecord) -> str:
         logger.error("unanswerable message, leaving it for the dead-letter queue", extra={"reason": str(error)})
         raise
     order_id = envelope.order.get("orderId") if isinstance(envelope.order, dict) else None
-    logger.thread_safe_append_keys(order_id=order_id, execution=envelope.execution)
+    logger.thread_safe_append_keys(order_id=order_id, execution=envelope.execution, action=envelope.action)
+    if envelope.action == "release":
+        return release(envelope, order_id)
     sent = int(record.attributes.sent_timestamp or 0) / 1000
     with Heartbeat(envelope.token, time.time() - sent if sent else 0.0):
         outcome = decide(envelope)
@@ -181,6 +190,27 @@ def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
         "task token is dead; message deleted",
         extra={"error": code, "execution_status": execution["status"], "released": released},
     )
+
+
+def release(envelope: Envelope, order_id: Any) -> str:
+    """The execution is on its failure path: give back what it reserved, unless it succeeded with it."""
+    if not isinstance(order_id, str) or not order_id:
+        logger.info("release: the order has no id, so nothing was reserved for it")
+        return "NOTHING_TO_RELEASE"
+    try:
+        execution = sfn.describe_execution(executionArn=envelope.execution)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "AccessDeniedException"):
+            raise
+        raise UnanswerableMessage("release for an execution that does not exist") from error
+    if execution["status"] == "SUCCEEDED" and json.loads(execution.get("output") or "{}").get("status") == (
+        "RESERVED"
+    ):
+        logger.warning("release refused: the execution succeeded with its reservation")
+        return "KEPT"
+    result = stock.abandon(order_id, envelope.execution)
+    logger.info("released", extra={"result": result})
+    return result
 
 
 @logger.inject_lambda_context

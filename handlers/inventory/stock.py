@@ -134,6 +134,25 @@ class Stock:
             raise
         return True
 
+    def abandon(self, order_id: str, execution: str) -> str:
+        """For an execution on its failure path: release its reservation, or block one that has not happened."""
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={**order_key(order_id), "status": {"S": "RELEASED"}, "execution": {"S": execution}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return "NOTHING_RESERVED"
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        outcome = self.recorded(order_id)
+        if outcome.execution != execution:
+            return "OTHER_EXECUTION"  # the order id's record belongs to another execution: not ours to touch
+        if not outcome.reserved:
+            return outcome.status  # REJECTED, or RELEASED already
+        return "RELEASED" if self.release(order_id, outcome.items) else "ALREADY_RELEASED"
+
     def _take(self, item: Item) -> dict[str, Any]:
         return {"Update": {
             "TableName": self._table,
