@@ -126,14 +126,15 @@ def test_stock_never_goes_negative_under_concurrent_orders(emulated: Emulated) -
     assert emulated.stock("A") == 0
 
 
-def test_old_message_gets_a_heartbeat_before_work(emulated: Emulated) -> None:
+@pytest.mark.parametrize("age_seconds", [0, 3600])
+def test_every_delivery_starts_with_a_heartbeat(emulated: Emulated, age_seconds: int) -> None:
     emulated.seed({"A": 5})
-    arn = emulated.start(order("old", A=1), "old")
+    arn = emulated.start(order("beat", A=1), "beat")
     (record,) = emulated.receive()
     beats: list[str] = []
     emulated.module.sfn.meta.events.register("before-parameter-build.sfn.SendTaskHeartbeat",
                                              lambda params, **_: beats.append(params["taskToken"]))
-    record["attributes"]["SentTimestamp"] = str(int((time.time() - 3600) * 1000))
+    record["attributes"]["SentTimestamp"] = str(int((time.time() - age_seconds) * 1000))
     assert emulated.invoke([record]) == set()
     assert beats == [json.loads(record["body"])["taskToken"]]
     assert output(emulated, arn)["status"] == "RESERVED"
@@ -201,9 +202,9 @@ def test_heartbeat_survives_a_throttled_beat(emulated: Emulated, monkeypatch: py
 
     monkeypatch.setattr(emulated.module, "HEARTBEAT_SECONDS", 3)  # one beat a second
     emulated.module.sfn.meta.events.register("before-call.sfn.SendTaskHeartbeat", beat)
-    with emulated.module.Heartbeat("token", 0.0):
+    with emulated.module.Heartbeat("token"):  # the first beat is throttled; the next ones still come
         time.sleep(2.5)
-    assert len(beats) == 2
+    assert len(beats) >= 2
 
 
 # One row per validation rule: the input and the named reason ("" when valid).

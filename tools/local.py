@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from tools.emulator.faults import Faults, FaultsError
 from tools.emulator.report import pictures, show
 from tools.emulator.run import InputError, RunResult, check_inputs, run_orders
 from tools.synth import synthesize
@@ -25,7 +26,8 @@ def load_json(path: str, what: str) -> Any:
         raise InputError(f"{what}: {path} is not JSON: {error}") from error
 
 
-def summary(result: RunResult, picture_paths: list[str]) -> dict[str, Any]:
+def summary(result: RunResult, picture_paths: list[str], faults: Faults | None) -> dict[str, Any]:
+    reserved, allowed = result.reserved_share
     return {
         "orders": [{"orderId": r.order_id, "execution": r.execution, "executionStatus": r.status,
                     "result": r.result, "reason": r.reason, "durationSeconds": r.duration} for r in result.runs],
@@ -35,6 +37,12 @@ def summary(result: RunResult, picture_paths: list[str]) -> dict[str, Any]:
         "leastPrivilege": [{"role": c.role, "action": c.action, "resource": c.resource, "expected": c.expected,
                             "allowed": c.allowed, "method": c.method} for c in result.least_privilege],
         "notPlayed": result.deployment.not_played,
+        "faults": {"requested": faults.requested() if faults else {}, "injected": result.injected},
+        "invariants": [i.as_json() for i in result.invariants],
+        "reservedOfAllowed": {"reserved": reserved, "allowed": allowed,
+                              "share": round(reserved / allowed, 4) if allowed else None},
+        "runSeconds": round(result.seconds, 2),
+        "poller": result.poller_stats,
     }
 
 
@@ -51,28 +59,31 @@ def main(argv: list[str] | None = None) -> int:
         orders = load_json(args.orders, "ORDERS")
         inventory = load_json(args.inventory, "INVENTORY")
         check_inputs(orders, inventory)
-    except InputError as error:
+        faults = Faults.parse(args.faults) if args.faults else None
+    except (InputError, FaultsError) as error:
         console.print(f"[red]error:[/] {error}")
-        return 2
-    if args.faults:
-        console.print("[red]error:[/] FAULTS is not supported by this version of the emulator")
         return 2
     export = synthesize(args.stack)
     console.print(f"stack {args.stack}: {sum(1 for r in export['deployment']['resources'] if r.get('custom'))} "
                   f"resources synthesized; deploying into the in-process emulator")
-    with Progress(console=console, transient=True) as progress:
-        bar = progress.add_task("executions ended", total=len(orders))
-        result = run_orders(export, orders, inventory,
-                            on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
     out = Path(args.summary)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log_path = out.parent / "worker.log"
+    with Progress(console=console, transient=True) as progress, log_path.open("w") as log:
+        bar = progress.add_task("executions ended", total=len(orders))
+        result = run_orders(export, orders, inventory, faults=faults, worker_log=log,
+                            on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
     picture_paths = pictures(result, out.parent / "pictures")
     show(console, result)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary(result, picture_paths), indent=2) + "\n")
+    out.write_text(json.dumps(summary(result, picture_paths, faults), indent=2) + "\n")
     console.print(f"pictures: {', '.join(picture_paths)}")
+    console.print(f"worker logs (Powertools JSON): {log_path}")
     console.print(f"summary: {out}  (dead letters: {result.dead_letters}; final stock: {result.inventory})")
     if any(not c.ok for c in result.least_privilege):
         console.print("[red]least-privilege check failed[/]")
+        return 1
+    if any(not i.holds for i in result.invariants):
+        console.print("[red]an invariant does not hold[/]")
         return 1
     return 0
 

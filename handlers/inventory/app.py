@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -88,20 +87,21 @@ def parse_envelope(record: SQSRecord) -> Envelope:
 
 
 class Heartbeat:
-    """Sends SendTaskHeartbeat while a record's work runs long, and at once if the message is already old."""
+    """Beats once when a delivery starts, then every HEARTBEAT_SECONDS / 3 while its work runs.
 
-    def __init__(self, token: str, age_seconds: float) -> None:
+    Why the first beat: a delivery that fails comes back after the queue's visibility timeout, and
+    HeartbeatSeconds = visibility timeout + function timeout, so a beat at the start of every delivery is
+    what keeps the task alive until the next one, however long the message waited in the queue before.
+    """
+
+    def __init__(self, token: str) -> None:
         self._token = token
         self._interval = max(1.0, HEARTBEAT_SECONDS / 3)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._age = age_seconds
 
     def __enter__(self) -> Heartbeat:
-        if self._age >= self._interval:
-            self._beat()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._beat()
+        threading.Thread(target=self._run, daemon=True).start()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -135,8 +135,7 @@ def record_handler(record: SQSRecord) -> str:
     logger.thread_safe_append_keys(order_id=order_id, execution=envelope.execution, action=envelope.action)
     if envelope.action == "release":
         return release(envelope, order_id)
-    sent = int(record.attributes.sent_timestamp or 0) / 1000
-    with Heartbeat(envelope.token, time.time() - sent if sent else 0.0):
+    with Heartbeat(envelope.token):
         outcome = decide(envelope)
     return answer(envelope, outcome)
 

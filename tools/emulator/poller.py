@@ -72,6 +72,8 @@ class PollerStats:
     records: int = 0
     failures: int = 0
     deleted: int = 0
+    timeouts: int = 0
+    """Invocations that outlived the function timeout: Lambda counts them failed, whatever they did."""
 
 
 InvokeHook = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -92,7 +94,14 @@ class Poller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._busy = 0
         self.environments: list[ModuleType] = []
+
+    @property
+    def busy(self) -> int:
+        """Invocations running now (a stalled one included)."""
+        with self._lock:
+            return self._busy
 
     def start(self) -> Poller:
         for n in range(self.mapping.max_concurrency):
@@ -141,12 +150,21 @@ class Poller:
             if self._before_invoke:
                 records = self._before_invoke(records)
             context = LambdaContext(self.function.name, self.function.memory_mb, self.function.timeout)
+            with self._lock:
+                self._busy += 1
+            started = time.time()
             try:
                 response = handler({"Records": records}, context) or {}
                 failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
                 if not self.mapping.report_batch_item_failures and failed:
                     failed = {r["messageId"] for r in records}
             except Exception:  # the whole invocation failed: every record comes back
+                failed = {r["messageId"] for r in records}
+            finally:
+                with self._lock:
+                    self._busy -= 1
+            timed_out = time.time() - started > self.function.timeout
+            if timed_out:  # Lambda would have ended it and reported the batch failed
                 failed = {r["messageId"] for r in records}
             done = {r["messageId"]: r["receiptHandle"] for r in records if r["messageId"] not in failed}
             for receipt in set(done.values()):
@@ -156,6 +174,7 @@ class Poller:
                 self.stats.records += len(records)
                 self.stats.failures += len(failed)
                 self.stats.deleted += len(done)
+                self.stats.timeouts += timed_out
 
 
 def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

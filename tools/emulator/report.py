@@ -76,6 +76,19 @@ def pictures(result: RunResult, folder: Path) -> list[str]:
     return written
 
 
+def invariants_table(result: RunResult) -> Table:
+    reserved, allowed = result.reserved_share
+    share = f"{reserved}/{allowed} = {reserved / allowed:.1%}" if allowed else "no order the stock allowed"
+    injected = ", ".join(f"{k} {v}" for k, v in result.injected.items()) or "none"
+    table = Table(title="Invariants", caption=f"injected: {injected}; reserved of what stock allowed: {share}; "
+                                              f"invocations timed out: {result.poller_stats.get('timeouts', 0)}")
+    for column in ("invariant", "holds", "detail"):
+        table.add_column(column)
+    for inv in result.invariants:
+        table.add_row(inv.name, "[green]yes[/]" if inv.holds else "[red]NO[/]", inv.detail)
+    return table
+
+
 def show(console: Console, result: RunResult) -> None:
     console.print(f"played in moto: {len(result.deployment.played)} resources; in process: "
                   f"{', '.join(result.deployment.in_process)}")
@@ -93,3 +106,4 @@ def show(console: Console, result: RunResult) -> None:
     console.print(orders_table(result))
     for outcome, events in sorted(result.histories.items()):
         console.print(history_table(outcome, events))
+    console.print(invariants_table(result))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import IO, Any
 
 import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tools.emulator import invariants
 from tools.emulator.deploy import REGION, Deployment, deploy
+from tools.emulator.faults import Faults, Injector
+from tools.emulator.invariants import Ended, Invariant
 from tools.emulator.least_privilege import Check, prove
 from tools.emulator.poller import Poller
 
@@ -57,6 +62,15 @@ class RunResult:
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     least_privilege: list[Check] = field(default_factory=list)
     poller_stats: dict[str, int] = field(default_factory=dict)
+    invariants: list[Invariant] = field(default_factory=list)
+    injected: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    """From the first execution started to the end of the run."""
+
+    @property
+    def reserved_share(self) -> tuple[int, int]:
+        """(reserved orders, orders the stock allowed): see ``invariants.reserved_share``."""
+        return invariants.reserved_share([(r.order, r.result, r.status) for r in self.runs])
 
 
 def _execution_name(order: Any, index: int) -> tuple[str | None, str]:
@@ -105,11 +119,16 @@ def _settle(sfn: Any, run: OrderRun) -> None:
 def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, int], *,
                timeout: float | None = None, on_progress: Callable[[int, int], None] | None = None,
                prepare: Callable[[Deployment], dict[str, Any]] | None = None,
-               check_least_privilege: bool = True) -> RunResult:
+               check_least_privilege: bool = True, faults: Faults | None = None,
+               worker_log: IO[str] | None = None) -> RunResult:
     """Deploy ``export`` into moto and run every order to its end; everything happens in this process.
 
-    ``prepare`` may return Poller keyword arguments (fault injection hooks) once the stack is deployed.
+    The run ends when every execution has ended, the work queue is empty and no invocation is running (a
+    stalled one included), or after ``timeout`` seconds (default: the longest an execution and a poison
+    message can take). ``prepare`` may return Poller keyword arguments once the stack is deployed;
+    ``worker_log`` receives the worker's log lines (else they go to standard output, as in Lambda).
     """
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)  # a failed execution is not an error
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         d = deploy(export)
         ddb = boto3.client("dynamodb", region_name=REGION)
@@ -120,50 +139,87 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         checks = prove(d) if check_least_privilege else []
         runs = [OrderRun(i, order, *_execution_name(order, i)) for i, order in enumerate(orders)]
         extra = prepare(d) if prepare else {}
+        injector = Injector(faults, d.work_queue_url, _heartbeat(d)) if faults else None
+        hooks = [h for h in (extra.pop("on_environment", None), injector and injector.on_environment,
+                             worker_log and _log_to(worker_log)) if h]
+        extra["on_environment"] = lambda module: [hook(module) for hook in hooks]
+        if injector:
+            extra.setdefault("before_invoke", injector.before_invoke)
+            injector.put_poison()
         poller = Poller(d.function, d.mapping, d.work_queue_url, **extra).start()
+        started = time.time()
         try:
             _start(sfn, d.state_machine_arn, runs)
-            arns = sorted({r.arn for r in runs if r.arn})
-            limit = timeout or (_task_timeout(d) + 120)
-            deadline = time.time() + limit
-            running = len(arns)
-            while running and time.time() < deadline:
+            total = len({r.arn for r in runs if r.arn})
+            deadline = started + (timeout or _longest(sqs, d))
+            running = total
+            while time.time() < deadline:
                 time.sleep(0.5)
                 running = _running(sfn, d.state_machine_arn)
                 if on_progress:
-                    on_progress(len(arns) - running, len(arns))
-            # let any message still in flight settle (a late duplicate, a redelivery) before reading the stock
-            _drain(sqs, d, seconds=1.0)
+                    on_progress(total - running, total)
+                if not running and not _depth(sqs, d.work_queue_url) and not poller.busy:
+                    break
         finally:
             poller.stop()
+        elapsed = time.time() - started
         for run in runs:
             _settle(sfn, run)
         histories = {}
         for run in runs:
             if run.arn and run.result not in histories:
                 histories[run.result] = sfn.get_execution_history(executionArn=run.arn)["events"]
-        items = ddb.scan(TableName=d.table)["Items"]
+        items = _scan(ddb, d.table)
         stock = {i["pk"]["S"][4:]: int(i["stock"]["N"]) for i in items if i["pk"]["S"].startswith("SKU#")}
-        dead = int(sqs.get_queue_attributes(QueueUrl=d.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-                   ["Attributes"]["ApproximateNumberOfMessages"])
+        records = {i["pk"]["S"][6:]: {k: v["S"] for k, v in i.items() if "S" in v}
+                   for i in items if i["pk"]["S"].startswith("ORDER#")}
+        dead = _bodies(sqs, d.dlq_url)
+        ended = {r.arn: Ended(r.arn, r.status, r.output) for r in runs if r.arn}
+        found = invariants.check(list(ended.values()), inventory, stock, records, dead,
+                                 injector.poison if injector else [])
         stats = vars(poller.stats).copy()
-    return RunResult(d, runs, stock, dead, histories, checks, stats)
+    return RunResult(d, runs, stock, len(dead), histories, checks, stats, found,
+                     injector.injected() if injector else {}, elapsed)
+
+
+def _log_to(stream: IO[str]) -> Callable[[ModuleType], None]:
+    def hook(module: ModuleType) -> None:
+        module.logger.registered_handler.setStream(stream)
+    return hook
+
+
+def _heartbeat(d: Deployment) -> int:
+    task = next(s for s in d.state_machine_definition["States"].values() if "HeartbeatSeconds" in s)
+    return int(task["HeartbeatSeconds"])
+
+
+def _longest(sqs: Any, d: Deployment) -> int:
+    """An execution's own bound, then a poison message's way to the DLQ, plus room to settle."""
+    attrs = sqs.get_queue_attributes(QueueUrl=d.work_queue_url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"])
+    receives = json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"] + 1
+    return int(d.state_machine_definition["TimeoutSeconds"]) + int(attrs["Attributes"]["VisibilityTimeout"]) * \
+        receives + 60
+
+
+def _depth(sqs: Any, url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attrs[n]) for n in names)
+
+
+def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
+    return [item for page in ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+            for item in page["Items"]]
+
+
+def _bodies(sqs: Any, url: str) -> list[str]:
+    """Every message body on the queue (they stay there, hidden for the rest of the run)."""
+    bodies: list[str] = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=3600).get("Messages"):
+        bodies += [m["Body"] for m in got]
+    return bodies
 
 
 def _running(sfn: Any, sm_arn: str) -> int:
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
     return sum(len(page["executions"]) for page in pages)
-
-
-def _task_timeout(d: Deployment) -> int:
-    task = next(s for s in d.state_machine_definition["States"].values() if "TimeoutSeconds" in s)
-    return int(d.state_machine_definition.get("TimeoutSeconds", task["TimeoutSeconds"]))
-
-
-def _drain(sqs: Any, d: Deployment, seconds: float) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        attrs = sqs.get_queue_attributes(QueueUrl=d.work_queue_url, AttributeNames=["ApproximateNumberOfMessages"])
-        if attrs["Attributes"]["ApproximateNumberOfMessages"] == "0":
-            return
-        time.sleep(0.1)

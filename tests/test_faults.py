@@ -1,0 +1,99 @@
+"""Faults and invariants: FAULTS parsing, each invariant on a made-up end state, and a faulted run in moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.emulator.faults import Faults, FaultsError, poison_bodies
+from tools.emulator.invariants import Ended, check
+from tools.emulator.run import run_orders
+from tools.gen_orders import generate
+from tools.synth import synthesize
+
+# One row per FAULTS string: what it parses to, or the words its error must contain.
+PARSING = [
+    ("crash=0.2,duplicate=0.3,throttle=0.1,poison=7", {"crash": 0.2, "duplicate": 0.3, "throttle": 0.1, "poison": 7}),
+    (" stall=2 , seed=9 ", {"stall": 2, "seed": 9}),
+    ("", {}),
+    ("crash=0.6", "crash must be a number from 0.0 to 0.5, got '0.6'"),
+    ("crash=-0.1", "crash must be a number from 0.0 to 0.5"),
+    ("throttle=lots", "throttle must be a number from 0.0 to 0.5, got 'lots'"),
+    ("poison=1.5", "poison must be an integer from 0 to 1000, got '1.5'"),
+    ("poison", "poison must be an integer from 0 to 1000"),
+    ("stall=101", "stall must be an integer from 0 to 100"),
+    ("explode=1", "unknown key 'explode'"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARSING)
+def test_faults_parsing(text: str, expected: dict[str, Any] | str) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(FaultsError, match="FAULTS: " + expected.replace("(", r"\(").replace(")", r"\)")):
+            Faults.parse(text)
+        return
+    faults = Faults.parse(text)
+    assert {k: v for k, v in faults.requested().items() if v != getattr(Faults(), k)} == expected
+
+
+def test_poison_bodies_are_distinct_and_carry_no_usable_token() -> None:
+    bodies = poison_bodies(12)
+    assert len(set(bodies)) == 12
+    for body in bodies:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            continue
+        assert not isinstance(data, dict) or not data.get("taskToken") or "execution" not in data
+
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:sm:"
+RESERVED = {"status": "RESERVED", "items": [{"sku": "A", "quantity": 2}]}
+POISON = ["not json"]
+FAILED_DLQ = json.dumps({"order": {}, "taskToken": "t", "execution": ARN + "f"})
+GOOD = dict(executions=[Ended(ARN + "r", "SUCCEEDED", RESERVED), Ended(ARN + "f", "FAILED", None)],
+            initial={"A": 5}, final={"A": 3}, records={"r": {"status": "RESERVED", "execution": ARN + "r"},
+                                                       "f": {"status": "RELEASED", "execution": ARN + "f"}},
+            dead_letters=["not json", FAILED_DLQ], poison=POISON)
+
+# One row per invariant broken (and the all-good state): what changes, and which invariant must fail.
+BROKEN = [
+    ({}, None),
+    ({"executions": [*GOOD["executions"], Ended(ARN + "x", "RUNNING", None)]}, "every execution ends"),
+    ({"final": {"A": 1}}, "final stock = initial - reserved"),  # a double reservation
+    ({"final": {"A": 5}}, "final stock = initial - reserved"),  # a reservation given back twice
+    ({"records": {"r": GOOD["records"]["r"], "f": {"status": "RESERVED", "execution": ARN + "f"}}},
+     "reservation records = reserved executions"),  # a leak: the failed execution still holds stock
+    ({"dead_letters": [FAILED_DLQ]}, "every poison message is in the DLQ"),
+    ({"dead_letters": ["not json", json.dumps({"execution": ARN + "r"})]},
+     "other DLQ messages belong to failed executions"),
+]
+
+
+@pytest.mark.parametrize(("change", "broken"), BROKEN)
+def test_each_invariant_can_fail(change: dict[str, Any], broken: str | None) -> None:
+    results = check(**{**GOOD, **change})
+    assert [i.name for i in results if not i.holds] == ([broken] if broken else [])
+
+
+@pytest.fixture(scope="module")
+def faults_export() -> dict[str, Any]:
+    """Function timeout 2 s (visibility 12 s, heartbeat 14 s): short, yet longer than the emulator's batches."""
+    return synthesize("dev", config_overrides={"orderflow:functionTimeoutSeconds": "2"})
+
+
+def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> None:
+    orders, inventory = generate(40, seed=3)
+    faults = Faults.parse("crash=0.2,duplicate=0.3,throttle=0.1,poison=4,stall=1")
+    result = run_orders(faults_export, orders, inventory, faults=faults, check_least_privilege=False)
+    assert [(i.name, i.holds) for i in result.invariants if not i.holds] == []
+    injected = result.injected
+    assert injected["crashBeforeReserve"] and injected["crashBeforeAnswer"], injected
+    assert injected["duplicateInBatch"] + injected["duplicateOnQueue"] and injected["throttle"], injected
+    assert injected["poison"] == 4 and injected["stall"] == 1, injected
+    assert result.dead_letters >= 4
+    assert all(r.status in ("SUCCEEDED", "FAILED") for r in result.runs)
+    reserved, allowed = result.reserved_share
+    assert reserved > 0 and reserved / allowed >= 0.9, (reserved, allowed)

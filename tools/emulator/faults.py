@@ -1,0 +1,226 @@
+"""Faults injected into an emulator run, each counted, through the seams Lambda and the SDK really have.
+
+- ``crash=P``: a delivery of a check fails with probability P, half the time right before the reserving
+  transaction and half the time after it, right before the answer (an order that never reserves, an
+  invalid one, can only crash before its answer);
+- ``duplicate=P``: a message is delivered twice with probability P, half the time as a twin in the same
+  batch (handled concurrently) and half the time as a second copy on the queue (a later delivery);
+- ``throttle=P``: each HTTP attempt of a Step Functions or DynamoDB call of the worker is answered with
+  ThrottlingException with probability P; the SDK's own retry policy sees it, as on AWS;
+- ``poison=N``: N messages that are not orders, or carry no token, are put on the queue first;
+- ``stall=N``: N times in the run (at the 10th, 20th, ... reserving check), the environment handling a check freezes (every call
+  it makes, heartbeats included, waits) for longer than HeartbeatSeconds, as a paused sandbox would. It
+  outlives its heartbeat and its function timeout, and comes back to finish its work late. A count, not a
+  probability: one freeze stops a whole environment (a whole batch), and the dev stack has two.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, fields
+from types import ModuleType
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import MockRawResponse
+
+from tools.emulator.deploy import REGION
+
+
+STALL_EVERY = 10
+"""Every 10th reserving check stalls while stalls remain: spread over the run, and certain to happen."""
+
+
+class FaultsError(ValueError):
+    """FAULTS cannot be used; raised before anything starts."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What to inject; probabilities per delivery, call attempt or message as described above."""
+
+    crash: float = 0.0
+    duplicate: float = 0.0
+    throttle: float = 0.0
+    poison: int = 0
+    stall: int = 0
+    seed: int = 1
+    """Seed of the injector's random draws (thread scheduling still varies from run to run)."""
+
+    LIMITS = {"crash": (0.0, 0.5), "duplicate": (0.0, 1.0), "throttle": (0.0, 0.5), "poison": (0, 1000),
+              "stall": (0, 100), "seed": (0, 2**31 - 1)}
+
+    @classmethod
+    def parse(cls, text: str) -> Faults:
+        """``"crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=1"``; every key is optional."""
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, raw = part.partition("=")
+            key = key.strip()
+            if key not in cls.LIMITS:
+                raise FaultsError(f"FAULTS: unknown key {key!r}; known keys: {', '.join(cls.LIMITS)}")
+            low, high = cls.LIMITS[key]
+            integer = types[key] == "int"
+            try:
+                value: float = int(raw) if integer else float(raw)
+            except ValueError:
+                value = float("nan")
+            if not sep or not low <= value <= high:
+                kind = "an integer" if integer else "a number"
+                raise FaultsError(f"FAULTS: {key} must be {kind} from {low} to {high}, got {raw.strip()!r}")
+            values[key] = value
+        return cls(**values)
+
+    def requested(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def poison_bodies(count: int) -> list[str]:
+    """Messages no worker can answer, each distinct so the dead-letter queue can be checked body by body."""
+    execution = f"arn:aws:states:{REGION}:123456789012:execution:poison:p"
+    kinds = [
+        lambda i: f"not json #{i}",
+        lambda i: json.dumps(["an array, not an order", i]),
+        lambda i: json.dumps({"order": {"orderId": f"poison-{i}", "items": [{"sku": "X", "quantity": 1}]}}),
+        lambda i: json.dumps({"taskToken": "", "execution": execution, "order": {"orderId": f"poison-{i}"}}),
+        lambda i: json.dumps({"taskToken": f"poison-{i}", "order": {"orderId": f"poison-{i}"}}),
+        lambda i: json.dumps({"action": "release", "order": {"orderId": f"poison-{i}"}}),
+    ]
+    return [kinds[i % len(kinds)](i) for i in range(count)]
+
+
+class _Environment:
+    """One execution environment's freeze: while frozen, every call it makes waits."""
+
+    def __init__(self) -> None:
+        self.frozen_until = 0.0
+
+    def wait(self) -> None:
+        while (left := self.frozen_until - time.time()) > 0:
+            time.sleep(left)
+
+
+class Injector:
+    """Draws and counts the faults of one run; hands the poller its hooks."""
+
+    def __init__(self, faults: Faults, queue_url: str, heartbeat_seconds: int) -> None:
+        self.faults = faults
+        self.queue_url = queue_url
+        self.stall_seconds = heartbeat_seconds + 2
+        self.poison = poison_bodies(faults.poison)
+        self.counts: Counter[str] = Counter()
+        self._poison = set(self.poison)
+        self._rng = random.Random(faults.seed)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._decided: set[str] = set()
+        self._reserving = 0
+
+    def injected(self) -> dict[str, int]:
+        keys = ("crashBeforeReserve", "crashBeforeAnswer", "duplicateInBatch", "duplicateOnQueue", "throttle",
+                "poison", "stall")
+        return {key: self.counts[key] for key in keys}
+
+    def _chance(self, p: float) -> float | None:
+        """A uniform draw when it falls under ``p``, else None."""
+        if p <= 0:
+            return None
+        with self._lock:
+            u = self._rng.random()
+        return u if u < p else None
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    # -- poison -------------------------------------------------------------------------------------------
+    def put_poison(self) -> None:
+        sqs = boto3.client("sqs", region_name=REGION)
+        for body in self.poison:
+            sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+            self._count("poison")
+
+    # -- duplicate (the poller's before_invoke hook) ---------------------------------------------------------
+    def before_invoke(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = list(records)
+        for record in records:
+            with self._lock:
+                first = record["messageId"] not in self._decided
+                self._decided.add(record["messageId"])
+            if not first or record["body"] in self._poison:
+                continue
+            u = self._chance(self.faults.duplicate)
+            if u is None:
+                continue
+            if u < self.faults.duplicate / 2:
+                out.append({**record, "messageId": f"{record['messageId']}-twin"})
+                self._count("duplicateInBatch")
+            else:
+                sqs = boto3.client("sqs", region_name=REGION)
+                copy = sqs.send_message(QueueUrl=self.queue_url, MessageBody=record["body"])["MessageId"]
+                with self._lock:
+                    self._decided.add(copy)
+                self._count("duplicateOnQueue")
+        return out
+
+    # -- crash, stall, throttle (hooks on each environment's clients) --------------------------------------------
+    def on_environment(self, module: ModuleType) -> None:
+        env = _Environment()
+        for client in (module.sfn, module.stock._ddb):
+            service = client.meta.service_model.service_id.hyphenize()
+            client.meta.events.register_first(f"before-send.{service}", self._throttle)
+            client.meta.events.register(f"before-parameter-build.{service}",
+                                        lambda model, params, _env=env, **_: self._before_call(_env, model.name,
+                                                                                               params))
+
+    def _throttle(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self._chance(self.faults.throttle) is None:
+            return None
+        self._count("throttle")
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-throttle"}
+        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+
+    def _stall(self) -> bool:
+        with self._lock:
+            self._reserving += 1
+            if self.counts["stall"] >= self.faults.stall or self._reserving % STALL_EVERY:
+                return False
+            self.counts["stall"] += 1
+            return True
+
+    def _before_call(self, env: _Environment, operation: str, params: dict[str, Any]) -> None:
+        env.wait()
+        local = self._local
+        if operation == "TransactWriteItems" and _reserves(params):
+            if self._stall():
+                env.frozen_until = time.time() + self.stall_seconds
+                env.wait()
+            u = self._chance(self.faults.crash)
+            local.crash_at_answer = u is not None and u >= self.faults.crash / 2
+            local.drawn = True
+            if u is not None and not local.crash_at_answer:
+                local.drawn = False
+                self._count("crashBeforeReserve")
+                raise RuntimeError("injected crash before reserving")
+        elif operation in ("SendTaskSuccess", "SendTaskFailure"):
+            if getattr(local, "drawn", False):
+                crash = local.crash_at_answer
+            else:  # nothing to reserve for this order: its one crash point is before the answer
+                crash = self._chance(self.faults.crash) is not None
+            local.drawn = local.crash_at_answer = False
+            if crash:
+                self._count("crashBeforeAnswer")
+                raise RuntimeError("injected crash before answering")
+
+
+def _reserves(params: dict[str, Any]) -> bool:
+    """The reserving transaction is the one that puts the order's record."""
+    return any("Put" in item and item["Put"]["Item"]["pk"]["S"].startswith("ORDER#")
+               for item in params.get("TransactItems", []))
