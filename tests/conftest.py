@@ -25,6 +25,7 @@ from moto import mock_aws
 
 from tools.emulator.deploy import Deployment, deploy
 from tools.emulator.poller import LambdaContext, _record, load_handler
+from tools.emulator.run import stop_running
 from tools.synth import synthesize
 
 FAST = {"orderflow:functionTimeoutSeconds": "1"}
@@ -136,6 +137,7 @@ def _emulate(export: dict[str, Any]) -> Iterator[Emulated]:
         d = deploy(export)
         module, handler = load_handler(d.function)
         yield Emulated(d=d, handler=handler, module=module)
+        stop_running(d.state_machine_arn)
 
 
 @pytest.fixture

@@ -53,10 +53,14 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:sm:"
 RESERVED = {"status": "RESERVED", "items": [{"sku": "A", "quantity": 2}]}
 POISON = ["not json"]
 FAILED_DLQ = json.dumps({"order": {}, "taskToken": "t", "execution": ARN + "f"})
-GOOD = dict(executions=[Ended(ARN + "r", "SUCCEEDED", RESERVED), Ended(ARN + "f", "FAILED", None)],
-            initial={"A": 5}, final={"A": 3}, records={"r": {"status": "RESERVED", "execution": ARN + "r"},
-                                                       "f": {"status": "RELEASED", "execution": ARN + "f"}},
-            dead_letters=["not json", FAILED_DLQ], poison=POISON)
+GOOD: dict[str, Any] = {
+    "executions": [Ended(ARN + "r", "SUCCEEDED", RESERVED), Ended(ARN + "f", "FAILED", None)],
+    "initial": {"A": 5},
+    "final": {"A": 3},
+    "records": {"r": {"status": "RESERVED", "execution": ARN + "r"}, "f": {"status": "RELEASED", "execution": ARN + "f"}},
+    "dead_letters": ["not json", FAILED_DLQ],
+    "poison": POISON,
+}
 
 # One row per invariant broken (and the all-good state): what changes, and which invariant must fail.
 BROKEN = [
@@ -88,12 +92,12 @@ def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> Non
     orders, inventory = generate(40, seed=3)
     faults = Faults.parse("crash=0.2,duplicate=0.3,throttle=0.1,poison=4,stall=1")
     result = run_orders(faults_export, orders, inventory, faults=faults, check_least_privilege=False)
-    assert [(i.name, i.holds) for i in result.invariants if not i.holds] == []
+    assert [(i.name, i.detail) for i in result.invariants if not i.holds] == []
     injected = result.injected
     assert injected["crashBeforeReserve"] and injected["crashBeforeAnswer"], injected
     assert injected["duplicateInBatch"] + injected["duplicateOnQueue"] and injected["throttle"], injected
     assert injected["poison"] == 4 and injected["stall"] == 1, injected
-    assert result.dead_letters >= 4
+    assert result.dead_letters >= 4, result.poller_stats
     assert all(r.status in ("SUCCEEDED", "FAILED") for r in result.runs)
     reserved, allowed = result.reserved_share
     assert reserved > 0 and reserved / allowed >= 0.9, (reserved, allowed)

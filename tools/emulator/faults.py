@@ -31,7 +31,6 @@ from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import REGION
 
-
 STALL_EVERY = 10
 """Every 10th reserving check stalls while stalls remain: spread over the run, and certain to happen."""
 

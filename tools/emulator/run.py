@@ -178,8 +178,19 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         found = invariants.check(list(ended.values()), inventory, stock, records, dead,
                                  injector.poison if injector else [])
         stats = vars(poller.stats).copy()
+        stop_running(d.state_machine_arn)
     return RunResult(d, runs, stock, len(dead), histories, checks, stats, found,
                      injector.injected() if injector else {}, elapsed)
+
+
+def stop_running(sm_arn: str) -> None:
+    """moto runs each execution in a thread that outlives the mock: one left running would later write into
+    the next run's resources of the same name (its timeout path sends a message to the queue)."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
+    for page in pages:
+        for execution in page["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"], error="EmulatorShutdown")
 
 
 def _log_to(stream: IO[str]) -> Callable[[ModuleType], None]:
