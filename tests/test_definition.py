@@ -20,17 +20,24 @@ def test_message_carries_order_token_and_execution(emulated: Emulated) -> None:
     assert isinstance(body["taskToken"], str) and body["taskToken"]
 
 
+def entered(emulated: Emulated, arn: str) -> list[str]:
+    """The states the execution entered: each one is a billed state transition of a Standard workflow."""
+    history = emulated.sfn.get_execution_history(executionArn=arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
 @pytest.mark.parametrize(
-    ("answer", "status", "output", "error"),
+    ("answer", "status", "output", "error", "path"),
     [
-        ("success", "SUCCEEDED", {"orderId": "order-1", "status": "RESERVED", "items": []}, None),
+        ("success", "SUCCEEDED", {"orderId": "order-1", "status": "RESERVED", "items": []}, None,
+         ["Check Inventory"]),
         ("OutOfStock", "SUCCEEDED", {"status": "REJECTED", "reason": "OutOfStock", "cause": None,
-                                     "execution": "order-1"}, None),
-        ("Boom", "FAILED", None, "OrderFailed"),
+                                     "execution": "order-1"}, None, ["Check Inventory", "Notify Rejection"]),
+        ("Boom", "FAILED", None, "OrderFailed", ["Check Inventory", "Release Reservation", "Order Failed"]),
     ],
 )
 def test_answers_take_their_path(emulated: Emulated, answer: str, status: str, output: dict | None,
-                                 error: str | None) -> None:
+                                 error: str | None, path: list[str]) -> None:
     arn = emulated.start(ORDER, "order-1")
     (record,) = emulated.receive()
     token = json.loads(record["body"])["taskToken"]
@@ -44,6 +51,7 @@ def test_answers_take_their_path(emulated: Emulated, answer: str, status: str, o
     assert desc.get("error") == error
     if error:
         assert desc["cause"] == answer  # the underlying error name
+    assert entered(emulated, arn) == path
 
 
 def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
@@ -53,8 +61,6 @@ def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
     assert desc["status"] == "FAILED"
     assert desc["error"] == "OrderFailed"
     assert desc["cause"] in ("States.HeartbeatTimeout", "States.Timeout")
-    history = fast_emulated.sfn.get_execution_history(executionArn=arn)["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered == ["Check Inventory", "Release Reservation", "Notify Failure", "Order Failed"]
+    assert entered(fast_emulated, arn) == ["Check Inventory", "Release Reservation", "Order Failed"]
     release = fast_emulated.receive_release(arn)  # the failure path's compensation, for the worker
     assert json.loads(release["body"]) == {"action": "release", "order": ORDER, "execution": arn}
