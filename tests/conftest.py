@@ -16,7 +16,6 @@ os.environ.update(
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
-    POWERTOOLS_TRACE_DISABLED="true",
     POWERTOOLS_LOG_LEVEL="WARNING",
 )
 

@@ -8,6 +8,9 @@ Per record: parse the envelope, validate the order, reserve (idempotent per orde
 - a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
   unless its execution succeeded with it; the message is deleted.
 
+No Powertools Tracer: the X-Ray SDK it loads doubled the cold import (see ``make bench``); the function's
+Active tracing still records every invocation, and the state machine traces every execution.
+
 A release message (``action: "release"``, sent by the state machine's failure path) gives back what its
 execution reserved, and leaves a record so that a late delivery of the check cannot reserve any more.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
@@ -36,7 +39,6 @@ HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
 ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
 
 logger = Logger()
-tracer = Tracer()
 sfn = boto3.client("stepfunctions")
 stock = Stock(boto3.client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"))
 
@@ -122,7 +124,6 @@ class Heartbeat:
             return code not in DEAD_TOKEN_ERRORS  # a throttled beat is tried again at the next interval
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     logger.thread_safe_clear_keys()
     logger.thread_safe_append_keys(message_id=record.message_id)
@@ -213,7 +214,6 @@ def release(envelope: Envelope, order_id: Any) -> str:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> Mapping[str, object]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

@@ -52,7 +52,6 @@ def load_handler(spec: FunctionSpec) -> tuple[ModuleType, Callable[[dict[str, An
     code_root = (ROOT / spec.code_path).resolve()
     with _import_lock:
         os.environ.update(spec.environment)
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         if str(code_root) not in sys.path:
             sys.path.insert(0, str(code_root))
