@@ -19,7 +19,8 @@ from policy.rules import (
     QUEUE_REDRIVE,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+TUTORIAL_STACK = Path(__file__).parent.parent / "samples" / "tutorial-stack.json"
+"""The console tutorial's setup, written down as a stack export."""
 Q = "arn:aws:sqs:us-east-1:123456789012:orders"
 
 
@@ -175,8 +176,8 @@ def test_queue_dead_letter(queues: list[PolicyResource], config: dict[str, Any],
 
 
 def test_tutorial_setup_fails_the_audit_naming_each_problem(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(FIXTURES / "tutorial-stack.json")]) == 1
-    mandatory = {(v.rule, v.resource) for v in evaluate(json.loads((FIXTURES / "tutorial-stack.json").read_text()))
+    assert main([str(TUTORIAL_STACK)]) == 1
+    mandatory = {(v.rule, v.resource) for v in evaluate(json.loads((TUTORIAL_STACK).read_text()))
                  if v.level == "mandatory"}
     assert mandatory == {
         ("no-full-access-managed-policies", "LambdaSQSRole-AmazonSQSFullAccess"),
@@ -188,7 +189,7 @@ def test_tutorial_setup_fails_the_audit_naming_each_problem(capsys: pytest.Captu
 
 
 def test_enforcement_level_is_configurable() -> None:
-    export = json.loads((FIXTURES / "tutorial-stack.json").read_text())
+    export = json.loads((TUTORIAL_STACK).read_text())
     levels = {v.rule: v.level for v in evaluate(export, {"callback-task-timeout": "advisory",
                                                          "queue-dead-letter": {"enforcementLevel": "disabled"}})}
     assert levels["callback-task-timeout"] == "advisory"

@@ -1,0 +1,1 @@
+"""`make bench`: the measurements behind the README's figures."""
