@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from handlers.inventory.orders import MAX_ITEMS, Rejection, parse_order
 from tests.conftest import Emulated
@@ -192,17 +192,22 @@ def test_release_is_refused_for_an_execution_that_kept_its_reservation(emulated:
     assert emulated.reservation("kept")["status"]["S"] == "RESERVED"
 
 
-def test_heartbeat_survives_a_throttled_beat(emulated: Emulated, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("first_error", [
+    ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "SendTaskHeartbeat"),
+    EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com"),
+])
+def test_heartbeat_survives_a_failed_beat(emulated: Emulated, monkeypatch: pytest.MonkeyPatch,
+                                          first_error: Exception) -> None:
     beats: list[int] = []
 
     def beat(**_: Any) -> None:
         beats.append(1)
         if len(beats) == 1:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "SendTaskHeartbeat")
+            raise first_error
 
     monkeypatch.setattr(emulated.module, "HEARTBEAT_SECONDS", 3)  # one beat a second
     emulated.module.sfn.meta.events.register("before-call.sfn.SendTaskHeartbeat", beat)
-    with emulated.module.Heartbeat("token"):  # the first beat is throttled; the next ones still come
+    with emulated.module.Heartbeat("token"):  # the first beat fails; the next ones still come
         time.sleep(2.5)
     assert len(beats) >= 2
 
