@@ -56,7 +56,8 @@ class WorkerSettings:
     visibility_timeout_seconds: int | None = _int("visibilityTimeoutSeconds", 0, 43200, None)
     """Queue visibility timeout; default 6 x the function timeout, as AWS advises for Lambda triggers."""
     heartbeat_seconds: int | None = _int("heartbeatSeconds", 1, 31_536_000, None)
-    """Callback task heartbeat; default the visibility timeout plus one function timeout."""
+    """Callback task heartbeat; default twice the visibility timeout: a failed delivery comes back after the
+    visibility timeout and may then wait behind a backlog, and its first act is a heartbeat."""
     task_timeout_seconds: int | None = _int("taskTimeoutSeconds", 1, 31_536_000, None)
     """Callback task timeout; default the visibility timeout x (maxReceiveCount + 1)."""
     message_retention_seconds: int = _int("messageRetentionSeconds", 60, DLQ_RETENTION_SECONDS - 1, 345_600)
@@ -108,7 +109,7 @@ class WorkerSettings:
         self._check_fields()
         ft = self.function_timeout_seconds
         visibility = self.visibility_timeout_seconds if self.visibility_timeout_seconds is not None else 6 * ft
-        heartbeat = self.heartbeat_seconds if self.heartbeat_seconds is not None else visibility + ft
+        heartbeat = self.heartbeat_seconds if self.heartbeat_seconds is not None else 2 * visibility
         task_timeout = (
             self.task_timeout_seconds
             if self.task_timeout_seconds is not None

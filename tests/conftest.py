@@ -28,7 +28,7 @@ from tools.emulator.run import stop_running
 from tools.synth import synthesize
 
 FAST = {"orderflow:functionTimeoutSeconds": "1"}
-"""Short timeouts (visibility 6 s, heartbeat 7 s, task 36 s) so timeout paths run within a test."""
+"""Short timeouts (visibility 6 s, heartbeat 12 s, task 36 s) so timeout paths run within a test."""
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def test_answers_take_their_path(emulated: Emulated, answer: str, status: str, o
 def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
     arn = fast_emulated.start(ORDER, "order-1")
     fast_emulated.receive()
-    desc = fast_emulated.wait(arn, timeout=30)  # heartbeat of the fast stack: 7 s
+    desc = fast_emulated.wait(arn, timeout=30)  # heartbeat of the fast stack: 12 s
     assert desc["status"] == "FAILED"
     assert desc["error"] == "OrderFailed"
     assert desc["cause"] in ("States.HeartbeatTimeout", "States.Timeout")

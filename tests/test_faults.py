@@ -84,7 +84,7 @@ def test_each_invariant_can_fail(change: dict[str, Any], broken: str | None) -> 
 
 @pytest.fixture(scope="module")
 def faults_export() -> dict[str, Any]:
-    """Function timeout 2 s (visibility 12 s, heartbeat 14 s): short, yet longer than the emulator's batches."""
+    """Function timeout 2 s (visibility 12 s, heartbeat 24 s): short, yet longer than the emulator's batches."""
     return synthesize("dev", config_overrides={"orderflow:functionTimeoutSeconds": "2"})
 
 

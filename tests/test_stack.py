@@ -225,7 +225,7 @@ def test_config_error_names_key_value_and_range(raw: dict[str, str], message: st
 
 def test_valid_config_derives_timeouts_from_the_function_timeout() -> None:
     s = parse_stack_config({"functionTimeoutSeconds": "10"}).settings
-    assert (s.visibility_timeout_seconds, s.heartbeat_seconds, s.task_timeout_seconds) == (60, 70, 360)
+    assert (s.visibility_timeout_seconds, s.heartbeat_seconds, s.task_timeout_seconds) == (60, 120, 360)
 
 
 def test_bad_config_fails_the_program_before_any_resource() -> None:

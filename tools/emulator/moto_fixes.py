@@ -6,6 +6,9 @@
   ReceiveMessage rebuilds all queue attributes (counting every message) for each message it returns. Both
   grow with the data, so a run of 1,000 orders slowed down until heartbeats were missed. The rollback
   snapshots only the items the transaction names, and the retention check reads the one attribute it needs.
+- Races: SendTask* and SendTaskHeartbeat look through every execution's environment, and raise an
+  AttributeError for an execution whose worker thread has not set one up yet; those are skipped (an
+  execution without an environment holds no task token).
 Each fix keeps moto's observable behaviour; the tests run the same handler through it.
 """
 
@@ -33,7 +36,20 @@ def apply() -> None:
         _serialize(backend, name)
     _fast_transactions(backend, dynamodb_models)
     SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign]
+    _skip_unready_executions()
     backend._orderflow_fixed = True  # type: ignore[attr-defined]
+
+
+def _skip_unready_executions() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._get_executions
+
+    def ready(self: Any, execution_status: Any = None) -> list[Any]:
+        return [e for e in original(self, execution_status)
+                if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
+
+    StepFunctionsParserBackend._get_executions = ready  # type: ignore[method-assign]
 
 
 def _serialize(cls: type, name: str) -> None:

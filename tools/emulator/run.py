@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,9 +81,12 @@ def _execution_name(order: Any, index: int) -> tuple[str | None, str]:
     return order_id, name
 
 
-def _start(sfn: Any, sm_arn: str, runs: list[OrderRun]) -> None:
+def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = None) -> None:
     started: dict[str, OrderRun] = {}
-    for run in runs:
+    first = time.time()
+    for n, run in enumerate(runs):
+        if rate:  # orders arrive over time, not all at once
+            time.sleep(max(0.0, first + n / rate - time.time()))
         text = json.dumps(run.order)
         try:
             run.arn = sfn.start_execution(stateMachineArn=sm_arn, name=run.execution, input=text)["executionArn"]
@@ -120,15 +124,16 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
                timeout: float | None = None, on_progress: Callable[[int, int], None] | None = None,
                prepare: Callable[[Deployment], dict[str, Any]] | None = None,
                check_least_privilege: bool = True, faults: Faults | None = None,
-               worker_log: IO[str] | None = None) -> RunResult:
+               worker_log: IO[str] | None = None, rate: float | None = None) -> RunResult:
     """Deploy ``export`` into moto and run every order to its end; everything happens in this process.
 
     The run ends when every execution has ended, the work queue is empty and no invocation is running (a
     stalled one included), or after ``timeout`` seconds (default: the longest an execution and a poison
     message can take). ``prepare`` may return Poller keyword arguments once the stack is deployed;
-    ``worker_log`` receives the worker's log lines (else they go to standard output, as in Lambda).
+    ``worker_log`` receives the worker's log lines (else they go to standard output, as in Lambda);
+    ``rate`` spreads the orders' arrival (executions started per second; default all at once).
     """
-    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)  # a failed execution is not an error
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # a failed execution is an outcome here, not an error
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         d = deploy(export)
         ddb = boto3.client("dynamodb", region_name=REGION)
@@ -149,7 +154,7 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         poller = Poller(d.function, d.mapping, d.work_queue_url, **extra).start()
         started = time.time()
         try:
-            _start(sfn, d.state_machine_arn, runs)
+            _start(sfn, d.state_machine_arn, runs, rate)
             total = len({r.arn for r in runs if r.arn})
             deadline = started + (timeout or _longest(sqs, d))
             running = total
@@ -162,6 +167,9 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
                     break
         finally:
             poller.stop()
+            if worker_log:  # the logging handler is shared by every copy of the module, and outlives the file
+                for module in poller.environments:
+                    module.logger.registered_handler.setStream(sys.stdout)
         elapsed = time.time() - started
         for run in runs:
             _settle(sfn, run)
