@@ -8,7 +8,8 @@
 - ``throttle=P``: each HTTP attempt of a Step Functions or DynamoDB call of the worker is answered with
   ThrottlingException with probability P; the SDK's own retry policy sees it, as on AWS;
 - ``poison=N``: N messages that are not orders, or carry no token, are put on the queue first;
-- ``stall=N``: N times in the run (at the 10th, 20th, ... reserving check), the environment handling a check freezes (every call
+- ``stall=N``: N times in the run (at the 10th reserving check, then at the next one after the previous
+  freeze ended, so one environment is frozen at a time), the environment handling a check freezes (every call
   it makes, heartbeats included, waits) for longer than HeartbeatSeconds, as a paused sandbox would. It
   outlives its heartbeat and its function timeout, and comes back to finish its work late. A count, not a
   probability: one freeze stops a whole environment (a whole batch), and the dev stack has two.
@@ -31,8 +32,8 @@ from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import REGION
 
-STALL_EVERY = 10
-"""Every 10th reserving check stalls while stalls remain: spread over the run, and certain to happen."""
+STALL_FIRST = 10
+"""The 10th reserving check is the first to stall: early in any run, so certain to happen."""
 
 
 class FaultsError(ValueError):
@@ -120,6 +121,7 @@ class Injector:
         self._local = threading.local()
         self._decided: set[str] = set()
         self._reserving = 0
+        self._thaw = 0.0
 
     def injected(self) -> dict[str, int]:
         keys = ("crashBeforeReserve", "crashBeforeAnswer", "duplicateInBatch", "duplicateOnQueue", "throttle",
@@ -186,20 +188,24 @@ class Injector:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-throttle"}
         return AWSResponse(request.url, 400, headers, MockRawResponse(body))
 
-    def _stall(self) -> bool:
+    def _stall(self) -> float | None:
+        """Until when the calling environment freezes, or None."""
         with self._lock:
             self._reserving += 1
-            if self.counts["stall"] >= self.faults.stall or self._reserving % STALL_EVERY:
-                return False
+            now = time.time()
+            if self.counts["stall"] >= self.faults.stall or self._reserving < STALL_FIRST or now < self._thaw:
+                return None
             self.counts["stall"] += 1
-            return True
+            self._thaw = now + self.stall_seconds
+            return self._thaw
 
     def _before_call(self, env: _Environment, operation: str, params: dict[str, Any]) -> None:
         env.wait()
         local = self._local
         if operation == "TransactWriteItems" and _reserves(params):
-            if self._stall():
-                env.frozen_until = time.time() + self.stall_seconds
+            until = self._stall()
+            if until:
+                env.frozen_until = until
                 env.wait()
             u = self._chance(self.faults.crash)
             local.crash_at_answer = u is not None and u >= self.faults.crash / 2

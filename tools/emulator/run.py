@@ -83,10 +83,10 @@ def _execution_name(order: Any, index: int) -> tuple[str | None, str]:
 
 def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = None) -> None:
     started: dict[str, OrderRun] = {}
-    first = time.time()
+    began = time.time()
     for n, run in enumerate(runs):
         if rate:  # orders arrive over time, not all at once
-            time.sleep(max(0.0, first + n / rate - time.time()))
+            time.sleep(max(0.0, began + n / rate - time.time()))
         text = json.dumps(run.order)
         try:
             run.arn = sfn.start_execution(stateMachineArn=sm_arn, name=run.execution, input=text)["executionArn"]
