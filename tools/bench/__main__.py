@@ -81,7 +81,7 @@ def import_seconds(code: str, cwd: Path, env: dict[str, str], repeats: int) -> f
     return statistics.median(runs)
 
 
-def cold_import(export: dict[str, Any], repeats: int = 9) -> tuple[float, float]:
+def cold_import(export: dict[str, Any], repeats: int = 15) -> tuple[float, float]:
     """The worker as Lambda loads it (its environment, Lambda's variables) against a bare boto3."""
     fn = next(r["inputs"] for r in export["deployment"]["resources"] if r["type"] == "aws:lambda/function:Function")
     env = {**os.environ, **fn["environment"]["variables"], "AWS_LAMBDA_FUNCTION_NAME": fn["name"]}
