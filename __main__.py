@@ -5,26 +5,10 @@ from __future__ import annotations
 import pulumi
 
 from components.aws_context import AwsContext
-from components.callback_worker import CallbackWorker, CallbackWorkerArgs
-from components.inventory_table import InventoryTable
+from service import inventory_service
 from stack_config import load_stack_config
 
-config = load_stack_config()
-ctx = AwsContext.current()
-table = InventoryTable("inventory", ctx)
-worker = CallbackWorker(
-    "inventory",
-    CallbackWorkerArgs(
-        settings=config.settings,
-        code_path="handlers",
-        handler="inventory.app.lambda_handler",
-        ctx=ctx,
-        environment={"TABLE_NAME": table.table_name},
-        worker_statements=[table.worker_statement()],
-        kms_key_arn=config.kms_key_arn,
-        alarm_topic=config.alarm_topic,
-    ),
-)
+table, worker = inventory_service("inventory", load_stack_config(), AwsContext.current())
 
 pulumi.export("queueUrl", worker.queue_url)
 pulumi.export("queueArn", worker.queue_arn)

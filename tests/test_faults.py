@@ -89,7 +89,7 @@ def faults_export() -> dict[str, Any]:
 
 
 def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> None:
-    orders, inventory = generate(40, seed=3)
+    orders, inventory = generate(60, seed=3)
     faults = Faults.parse("crash=0.2,duplicate=0.3,throttle=0.1,poison=4,stall=1")
     result = run_orders(faults_export, orders, inventory, faults=faults, check_least_privilege=False)
     assert [(i.name, i.detail) for i in result.invariants if not i.holds] == []

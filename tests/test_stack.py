@@ -98,15 +98,15 @@ def test_no_wildcard_beyond_wildcard_only_actions_and_parliament_clean(stack: st
     assert all("managedPolicyArns" not in r["inputs"] for r in resources(export, "aws:iam/role:Role"))
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_queues_are_encrypted_redriven_and_tls_only(stack: str, request: Any) -> None:
+@pytest.mark.parametrize(("stack", "max_receive_count"), [("dev", 10), ("prod", 5)])
+def test_queues_are_encrypted_redriven_and_tls_only(stack: str, max_receive_count: int, request: Any) -> None:
     export = request.getfixturevalue(f"{stack}_export")
     queues = {r["inputs"]["name"]: r for r in resources(export, "aws:sqs/queue:Queue")}
     queue, dlq = queues[f"orderflow-{stack}-inventory-queue"], queues[f"orderflow-{stack}-inventory-dlq"]
     for q in (queue, dlq):
         assert q["inputs"]["sqsManagedSseEnabled"] is True
     redrive = json.loads(queue["inputs"]["redrivePolicy"])
-    assert redrive == {"deadLetterTargetArn": dlq["outputs"]["arn"], "maxReceiveCount": 5}
+    assert redrive == {"deadLetterTargetArn": dlq["outputs"]["arn"], "maxReceiveCount": max_receive_count}
     assert dlq["inputs"]["messageRetentionSeconds"] > queue["inputs"]["messageRetentionSeconds"]
     assert json.loads(dlq["inputs"]["redriveAllowPolicy"]) == {
         "redrivePermission": "byQueue", "sourceQueueArns": [queue["outputs"]["arn"]]}

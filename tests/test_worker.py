@@ -104,7 +104,9 @@ def test_expired_token_releases_the_stock(fast_emulated: Emulated) -> None:
 def test_poison_message_ends_in_the_dlq(emulated: Emulated, body: str) -> None:
     emulated.seed({"A": 5})
     emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=body)
-    for _ in range(5):  # maxReceiveCount
+    redrive = emulated.sqs.get_queue_attributes(QueueUrl=emulated.d.work_queue_url,
+                                                AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    for _ in range(json.loads(redrive)["maxReceiveCount"]):
         (record,) = emulated.receive()
         assert emulated.invoke([record]) == {record["messageId"]}
         emulated.sqs.change_message_visibility(QueueUrl=emulated.d.work_queue_url,
