@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import Emulated
+from tools.bench.cost import paths
 
 ORDER = {"orderId": "order-1", "items": [{"sku": "A", "quantity": 1}]}
 
@@ -52,6 +54,8 @@ def test_answers_take_their_path(emulated: Emulated, answer: str, status: str, o
     if error:
         assert desc["cause"] == answer  # the underlying error name
     assert entered(emulated, arn) == path
+    outcome = {"success": "RESERVED", "OutOfStock": "REJECTED"}.get(answer, "FAILED")
+    assert paths(emulated.d.state_machine_definition)[outcome] == path  # what the cost model bills
 
 
 def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
@@ -64,3 +68,11 @@ def test_silence_takes_the_timeout_path(fast_emulated: Emulated) -> None:
     assert entered(fast_emulated, arn) == ["Check Inventory", "Release Reservation", "Order Failed"]
     release = fast_emulated.receive_release(arn)  # the failure path's compensation, for the worker
     assert json.loads(release["body"]) == {"action": "release", "order": ORDER, "execution": arn}
+
+
+def test_cost_model_reads_the_tutorial_paths() -> None:
+    """The tutorial's definition bills two transitions on success and has no rejection path."""
+    tutorial = json.loads((Path(__file__).parent.parent / "samples" / "tutorial-stack.json").read_text())
+    sm = next(r for r in tutorial["deployment"]["resources"] if r["type"] == "aws:sfn/stateMachine:StateMachine")
+    assert paths(json.loads(sm["inputs"]["definition"])) == {
+        "RESERVED": ["Check Inventory", "Notify Success"], "FAILED": ["Check Inventory", "Notify Failure"]}

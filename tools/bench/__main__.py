@@ -31,6 +31,7 @@ from rich.table import Table
 from tools.bench import baselines, cost, throughput
 from tools.emulator.deploy import deploy
 from tools.emulator.faults import Faults
+from tools.emulator.poller import worker_clients
 from tools.emulator.run import RunResult, run_orders
 from tools.gen_orders import generate
 from tools.synth import ROOT, synthesize
@@ -52,9 +53,8 @@ class CallCounter:
         self._lock = threading.Lock()
 
     def attach(self, module: ModuleType) -> None:
-        for client in (module.sfn, module.stock._ddb):
-            client.meta.events.register(f"before-parameter-build.{client.meta.service_model.service_id.hyphenize()}",
-                                        self._count)
+        for service, client in worker_clients(module):
+            client.meta.events.register(f"before-parameter-build.{service}", self._count)
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import FunctionSpec
-from tools.emulator.poller import LambdaContext, load_handler
+from tools.emulator.poller import LambdaContext, load_handler, worker_clients
 
 Handler = Callable[[dict[str, Any], Any], Any]
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:orderflow-bench:"
@@ -41,8 +41,8 @@ def simulated_aws(module: ModuleType, latency: float, calls: list[str]) -> None:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "bench"}
         return AWSResponse(request.url, 200, headers, MockRawResponse(b"{}"))
 
-    for client in (module.sfn, module.stock._ddb):
-        client.meta.events.register_first(f"before-send.{client.meta.service_model.service_id.hyphenize()}", answer)
+    for service, client in worker_clients(module):
+        client.meta.events.register_first(f"before-send.{service}", answer)
 
 
 def batches(count: int, size: int, tag: str) -> list[list[dict[str, Any]]]:

@@ -31,6 +31,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import REGION
+from tools.emulator.poller import worker_clients
 
 STALL_FIRST = 10
 """The 10th reserving check is the first to stall: early in any run, so certain to happen."""
@@ -121,6 +122,7 @@ class Injector:
         self._local = threading.local()
         self._decided: set[str] = set()
         self._reserving = 0
+        self._sqs = boto3.client("sqs", region_name=REGION)
         self._thaw = 0.0
 
     def injected(self) -> dict[str, int]:
@@ -142,9 +144,8 @@ class Injector:
 
     # -- poison -------------------------------------------------------------------------------------------
     def put_poison(self) -> None:
-        sqs = boto3.client("sqs", region_name=REGION)
         for body in self.poison:
-            sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+            self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
             self._count("poison")
 
     # -- duplicate (the poller's before_invoke hook) ---------------------------------------------------------
@@ -163,8 +164,7 @@ class Injector:
                 out.append({**record, "messageId": f"{record['messageId']}-twin"})
                 self._count("duplicateInBatch")
             else:
-                sqs = boto3.client("sqs", region_name=REGION)
-                copy = sqs.send_message(QueueUrl=self.queue_url, MessageBody=record["body"])["MessageId"]
+                copy = self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=record["body"])["MessageId"]
                 with self._lock:
                     self._decided.add(copy)
                 self._count("duplicateOnQueue")
@@ -173,8 +173,7 @@ class Injector:
     # -- crash, stall, throttle (hooks on each environment's clients) --------------------------------------------
     def on_environment(self, module: ModuleType) -> None:
         env = _Environment()
-        for client in (module.sfn, module.stock._ddb):
-            service = client.meta.service_model.service_id.hyphenize()
+        for service, client in worker_clients(module):
             client.meta.events.register_first(f"before-send.{service}", self._throttle)
             client.meta.events.register(f"before-parameter-build.{service}",
                                         lambda model, params, _env=env, **_: self._before_call(_env, model.name,

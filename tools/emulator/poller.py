@@ -65,6 +65,12 @@ def load_handler(spec: FunctionSpec) -> tuple[ModuleType, Callable[[dict[str, An
     return module, getattr(module, function)
 
 
+def worker_clients(module: ModuleType) -> list[tuple[str, Any]]:
+    """The worker's AWS clients with their botocore event-name service ids (``sfn``, ``dynamodb``): where
+    the emulator and the benchmark hook faults, latency and counters."""
+    return [(c.meta.service_model.service_id.hyphenize(), c) for c in (module.sfn, module.stock._ddb)]
+
+
 @dataclass
 class PollerStats:
     invocations: int = 0
