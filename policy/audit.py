@@ -2,22 +2,25 @@
 
     python -m policy.audit STACK_EXPORT.json [--config policy-config.json]
 
-``--config`` takes the same JSON as ``pulumi preview --policy-pack-config``: per rule an enforcement
-level, or an object with ``enforcementLevel`` and the rule's options. Exit 1 when a mandatory rule is
-violated, 0 otherwise.
+``--config`` takes the JSON of ``pulumi preview --policy-pack-config``, read as the CLI reads it
+(:mod:`pack_config`). A resource is judged on its ``outputs`` (what the provider reports after ``up``, provider
+defaults included) over its ``inputs``: where both hold a key, the output wins, being the deployed value. A
+judged value a stack export holds as a secret's ciphertext is reported at the rule's level (audit the
+``--show-secrets`` export instead). Exit 0 when no blocking (mandatory or remediate) rule is violated, 1 when
+one is, 2 for an unreadable export or a refused config (before anything is judged).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -25,7 +28,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 
-from policy.rules import POLICIES
+from .export_file import ExportError, load_export
+from .pack_config import ConfigError, PackConfig, parse, read, reconcile
+from .rules import POLICIES
+from .rules._common import Encrypted, NotJudgeable
+
+WIDTH = 80
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class Violation:
     level: str
     resource: str
     message: str
+    type: str = ""
 
 
 def _options(parent: str | None) -> PolicyResourceOptions:
@@ -42,72 +51,122 @@ def _options(parent: str | None) -> PolicyResourceOptions:
                                  parent=parent)
 
 
-def rule_config(policy: Any, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The enforcement level and options of one rule: the schema's defaults overlaid with ``given``."""
-    entry = given.get(policy.name, {})
-    if isinstance(entry, str):
-        entry = {"enforcementLevel": entry}
-    level = entry.get("enforcementLevel") or (policy.enforcement_level or EnforcementLevel.ADVISORY).value
-    options: dict[str, Any] = {}
-    schema = getattr(policy, "config_schema", None)
-    if schema is not None:
-        options = {k: v["default"] for k, v in schema.properties.items() if "default" in v}
-    options.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
-    return level, options
+def judged_props(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource's inputs overlaid with its non-null outputs (the deployed values, provider defaults included)."""
+    outputs = {k: v for k, v in (resource.get("outputs") or {}).items() if v is not None}
+    return {**(resource.get("inputs") or {}), **outputs}
 
 
-def evaluate(export: dict[str, Any], config: dict[str, Any] | None = None) -> list[Violation]:
-    given = config or {}
-    resources = [r for r in export.get("deployment", {}).get("resources", [])
+def _run(policy: Any, level: str, call: Callable[[], Any], add: Callable[[str, str, str | None], None]) -> None:
+    """Run one validation; a value that cannot be read is reported as pulumi-policy and this audit decide."""
+    try:
+        call()
+    except Encrypted as error:
+        add(level, error.message, None)
+    except NotJudgeable as error:
+        add("advisory", f"can't run policy '{policy.name}' during preview: {error.message}", None)
+
+
+def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: dict[str, Any],
+           violations: list[Violation]) -> None:
+    types = {r["urn"]: r["type"] for r in resources}
+
+    def adder(default_urn: str) -> Callable[[str, str, str | None], None]:
+        def add(at: str, message: str, urn: str | None) -> None:
+            target = urn or default_urn
+            violations.append(Violation(policy.name, at, target.rsplit("::", 1)[-1], message, types.get(target, "")))
+        return add
+
+    if isinstance(policy, ResourceValidationPolicy):
+        for r in resources:
+            name = r["urn"].rsplit("::", 1)[-1]
+            args = ResourceValidationArgs(r["type"], judged_props(r), r["urn"], name, _options(r.get("parent")),
+                                          None, options)
+            add = adder(r["urn"])
+            _run(policy, level, lambda a=args, f=add: policy.validate(a, lambda m, u=None: f(level, m, u)), add)
+    elif isinstance(policy, StackValidationPolicy):
+        stack = [PolicyResource(r["type"], judged_props(r), r["urn"], r["urn"].rsplit("::", 1)[-1],
+                                _options(r.get("parent")), None, None, [], {}) for r in resources]
+        add = adder("")
+        _run(policy, level, lambda: policy.validate(StackValidationArgs(stack, options),
+                                                    lambda m, u=None: add(level, m, u)), add)
+
+
+def evaluate(export: dict[str, Any], config: PackConfig | dict[str, Any] | None = None) -> list[Violation]:
+    """Every violation of the pack's rules in ``export``; ``config`` as a parsed file or its JSON document."""
+    pack = config if isinstance(config, PackConfig) else reconcile(POLICIES, parse(config or {}))
+    resources = [r for r in export.get("deployment", {}).get("resources") or []
                  if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")]
     violations: list[Violation] = []
     for policy in POLICIES:
-        level, options = rule_config(policy, given)
-        if level == EnforcementLevel.DISABLED.value:
+        rule = pack.rules[policy.name]
+        if rule.level == "disabled":
             continue
-
-        def report(message: str, urn: str | None = None, *, _p: Any = policy, _l: str = level,
-                   _default: str = "") -> None:
-            name = (urn or _default).rsplit("::", 1)[-1]
-            violations.append(Violation(_p.name, _l, name, message))
-
-        if isinstance(policy, ResourceValidationPolicy):
-            for r in resources:
-                name = r["urn"].rsplit("::", 1)[-1]
-                args = ResourceValidationArgs(r["type"], r.get("inputs") or {}, r["urn"], name,
-                                              _options(r.get("parent")), None, options)
-                urn = r["urn"]
-
-                def report_resource(message: str, other: str | None = None, _urn: str = urn) -> None:
-                    report(message, other or _urn)
-
-                policy.validate(args, report_resource)
-        elif isinstance(policy, StackValidationPolicy):
-            stack = [PolicyResource(r["type"], {**(r.get("inputs") or {}), **(r.get("outputs") or {})}, r["urn"],
-                                    r["urn"].rsplit("::", 1)[-1], _options(r.get("parent")), None, None, [], {})
-                     for r in resources]
-            policy.validate(StackValidationArgs(stack, options), report)
+        # pulumi-policy reports a violation left after remediation as mandatory; no rule here remediates.
+        level = "mandatory" if rule.blocking else rule.level
+        _check(policy, level, resources, dict(rule.options), violations)
     return violations
 
 
+def _wrap(text: str, indent: int) -> list[str]:
+    pad = " " * indent
+    return textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad, break_long_words=True,
+                         break_on_hyphens=False) or [pad]
+
+
+def report_lines(violations: list[Violation]) -> list[str]:
+    """The findings grouped by resource (named once), blocking first, wrapped to 80 columns."""
+    lines: list[str] = []
+    order = {"mandatory": 0, "advisory": 1}
+    by_resource: dict[tuple[str, str], list[Violation]] = {}
+    for v in violations:
+        by_resource.setdefault((v.resource, v.type), []).append(v)
+    for (resource, typ), found in by_resource.items():
+        lines += _wrap(f"{resource}  ({typ})" if typ else resource, 0)
+        for v in sorted(found, key=lambda v: order.get(v.level, 2)):
+            lines.append(f"  {v.level.upper():9} {v.rule}")
+            message = v.message.removeprefix(f"{resource}: ")
+            finding, _, fix = message.partition(" Fix: ")
+            lines += _wrap(finding, 4)
+            if fix:
+                lines += _wrap(f"Fix: {fix}", 4)
+    return lines
+
+
+def allowed_lines(pack: PackConfig) -> list[str]:
+    lines: list[str] = []
+    for name, rule in pack.rules.items():
+        for entry in rule.options.get("allowlist") or []:
+            lines += _wrap(f"allowed: {entry.get('resource', '')} ({name}): {entry.get('reason', '')}", 0)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate the orderflow policy pack on a stack export.")
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--config", type=Path, default=None)
+    parser = argparse.ArgumentParser(prog="python -m policy.audit",
+                                     description="Evaluate the orderflow policy pack on a stack export.")
+    parser.add_argument("file", type=Path, help="a `pulumi stack export` file (`make synth` writes one)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="policy-pack config JSON, as for `pulumi preview --policy-pack-config`")
     args = parser.parse_args(argv)
     try:
-        export = json.loads(args.file.read_text())
-        config = json.loads(args.config.read_text()) if args.config else {}
-    except (OSError, ValueError) as error:
-        print(f"error: cannot read {error}", file=sys.stderr)
+        pack = read(args.config, POLICIES) if args.config else reconcile(POLICIES, {})
+    except FileNotFoundError:
+        print(f"error: {args.config}: no such file; give the JSON of --policy-pack-config", file=sys.stderr)
         return 2
-    violations = evaluate(export, config)
-    for v in violations:
-        print(f"{v.level.upper():9} {v.rule:30} {v.resource:32} {v.message}")
-    mandatory = sum(v.level == EnforcementLevel.MANDATORY.value for v in violations)
-    for name, entry in config.items():
-        for allowed in (entry.get("allowlist") or []) if isinstance(entry, dict) else []:
-            print(f"ALLOWED   {name:30} {allowed.get('resource', ''):32} reason: {allowed.get('reason', '')}")
+    except (ConfigError, OSError, UnicodeDecodeError) as error:
+        print(f"error: {args.config}: {error}; see the rules' options in policy/README or "
+              f"`pulumi policy` docs", file=sys.stderr)
+        return 2
+    try:
+        export = load_export(args.file)
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for warning in pack.warnings:
+        print(f"warning: {args.config}: {warning}", file=sys.stderr)
+    violations = evaluate(export, pack)
+    print("\n".join(report_lines(violations) + allowed_lines(pack)))
+    mandatory = sum(v.level == "mandatory" for v in violations)
     print(f"{args.file}: {mandatory} mandatory, {len(violations) - mandatory} advisory violation(s)")
     return 1 if mandatory else 0
 

@@ -1,16 +1,17 @@
 """Every rule of the pack, one per module; the pack and the offline audit both read POLICIES."""
 
-from policy.rules.callback_heartbeat import POLICY as CALLBACK_HEARTBEAT
-from policy.rules.callback_standard import POLICY as CALLBACK_STANDARD
-from policy.rules.callback_timeout import POLICY as CALLBACK_TIMEOUT
-from policy.rules.deprecated_runtime import POLICY as DEPRECATED_RUNTIME
-from policy.rules.iam_scoping import POLICY as IAM_SCOPING
-from policy.rules.managed_policies import AWS_MANAGED, NO_FULL_ACCESS
-from policy.rules.mapping_batch_failures import POLICY as MAPPING_BATCH_FAILURES
-from policy.rules.queue_encryption import POLICY as QUEUE_ENCRYPTION
-from policy.rules.queue_redrive import POLICY as QUEUE_REDRIVE
-from policy.rules.state_machine_observability import POLICY as STATE_MACHINE_OBSERVABILITY
-from policy.rules.visibility_timeout import POLICY as VISIBILITY_TIMEOUT
+from .callback_heartbeat import POLICY as CALLBACK_HEARTBEAT
+from .callback_standard import POLICY as CALLBACK_STANDARD
+from .callback_timeout import POLICY as CALLBACK_TIMEOUT
+from .iam_scoping import POLICY as IAM_SCOPING
+from .managed_policies import AWS_MANAGED, NO_FULL_ACCESS
+from .mapping_batch_failures import POLICY as MAPPING_BATCH_FAILURES
+from .queue_encryption import POLICY as QUEUE_ENCRYPTION
+from .queue_redrive import POLICY as QUEUE_REDRIVE
+from .runtime_lifecycle import CREATABLE as RUNTIME_CREATABLE
+from .runtime_lifecycle import SUPPORTED as RUNTIME_SUPPORTED
+from .state_machine_observability import POLICY as STATE_MACHINE_OBSERVABILITY
+from .visibility_timeout import POLICY as VISIBILITY_TIMEOUT
 
 POLICIES = (
     IAM_SCOPING,
@@ -18,11 +19,12 @@ POLICIES = (
     CALLBACK_TIMEOUT,
     CALLBACK_STANDARD,
     QUEUE_REDRIVE,
+    RUNTIME_CREATABLE,
     AWS_MANAGED,
     CALLBACK_HEARTBEAT,
     QUEUE_ENCRYPTION,
     STATE_MACHINE_OBSERVABILITY,
-    DEPRECATED_RUNTIME,
+    RUNTIME_SUPPORTED,
     VISIBILITY_TIMEOUT,
     MAPPING_BATCH_FAILURES,
 )

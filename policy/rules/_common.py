@@ -1,10 +1,39 @@
-"""Helpers shared by the rules: JSON documents given as strings or objects, and the ASL walk."""
+"""Helpers shared by the rules: reading only the judged property, JSON documents, IAM patterns, the ASL walk.
+
+A rule reads a resource's properties only through :func:`judged` (or :func:`raw_props` for linking in stack
+rules). pulumi-policy turns a policy that touches an unknown value (the engine's sentinels, sent for values
+not known in a preview) into an advisory "can't run"; reading only the judged property keeps a mandatory rule
+mandatory when some other property of the resource is unknown
+(https://www.pulumi.com/docs/iac/using-pulumi/crossguard/core-concepts/).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
+
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    _DictProxy,
+    _ListProxy,
+)
+
+UNKNOWNS = frozenset({UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE,
+                      UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE})
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+"""How a `pulumi stack export` marks a secret: ``{SIG_KEY: SECRET_SIG, "ciphertext": ...}`` (or ``"plaintext"``
+with ``--show-secrets``: the value's JSON text)."""
 
 ALLOWLIST_SCHEMA: dict[str, Any] = {
     "type": "array",
@@ -21,8 +50,92 @@ ALLOWLIST_SCHEMA: dict[str, Any] = {
 }
 
 
+class NotJudgeable(UnknownValueError):
+    """The judged value cannot be read. pulumi-policy reports it as an advisory "can't run ... during preview"."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.unknown_type_sentinel = UNKNOWN_STRING_VALUE
+        self.props: list[str] = []
+        self.message = message
+
+
+class UnknownInPreview(NotJudgeable):
+    """The judged property is one of the engine's unknown sentinels (a first preview)."""
+
+
+class Encrypted(NotJudgeable):
+    """The judged property is a secret that a stack export holds as ciphertext."""
+
+
+def raw(value: Any) -> Any:
+    """``value`` as plain dicts and lists, pulumi-policy's unknown-checking proxies removed (nothing is raised)."""
+    if isinstance(value, _DictProxy):
+        value = value["__target"]
+    elif isinstance(value, _ListProxy):
+        value = value["__target"]
+    if isinstance(value, Mapping):
+        return {k: raw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [raw(v) for v in value]
+    return value
+
+
+def raw_props(resource: Any) -> dict[str, Any]:
+    """A resource's (or validation args') properties as a plain dict; unknowns stay sentinel strings."""
+    return raw(resource.props)  # type: ignore[no-any-return]
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` holds an unknown sentinel anywhere (also inside a JSON string)."""
+    if isinstance(value, str):
+        return any(u in value for u in UNKNOWNS)
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def _reveal(value: Any) -> tuple[Any, bool]:
+    """(value with ``--show-secrets`` plaintext decoded, whether some ciphertext remains)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            if "plaintext" in value:
+                try:
+                    return _reveal(json.loads(value["plaintext"]))
+                except (TypeError, ValueError):
+                    return value["plaintext"], False
+            return None, True
+        items = {k: _reveal(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(e for _, e in items.values())
+    if isinstance(value, list):
+        pairs = [_reveal(v) for v in value]
+        return [v for v, _ in pairs], any(e for _, e in pairs)
+    return value, False
+
+
+def judged(subject: Any, key: str) -> Any:
+    """The property ``key`` of ``subject`` (ResourceValidationArgs or PolicyResource), read alone.
+
+    Raises :class:`UnknownInPreview` when it is (or holds) an unknown value, :class:`Encrypted` when a stack export
+    holds it as a secret's ciphertext. A secret given as plaintext (``--show-secrets``) is judged.
+    """
+    target = subject.props
+    value = raw(target["__target"].get(key) if isinstance(target, _DictProxy) else target.get(key))
+    if is_unknown(value):
+        raise UnknownInPreview(f"{subject.name}: {key} is not known in this preview (it is computed from a resource "
+                               f"not created yet); it is judged when `pulumi up` registers {subject.name}")
+    value, encrypted = _reveal(value)
+    if encrypted:
+        raise Encrypted(f"{subject.name}: {key} is a secret, encrypted in this stack export, so it cannot be checked. "
+                        f"Fix: audit the plaintext: `pulumi stack export --show-secrets --file FILE` then "
+                        f"`make audit FILE=FILE` (keep FILE out of the repository)")
+    return value
+
+
 def as_json(value: Any) -> Any:
-    """A document given as a JSON string or as an object; None when it is not JSON (e.g. unknown)."""
+    """A document given as a JSON string or as an object; None when it is not JSON."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -40,9 +153,25 @@ def as_list(value: Any) -> list[Any]:
 def allowlisted(config: Mapping[str, Any], name: str) -> str | None:
     """The recorded reason when ``name`` is exempted by the rule's allowlist."""
     for entry in config.get("allowlist") or []:
-        if entry.get("resource") == name and entry.get("reason"):
+        if isinstance(entry, Mapping) and entry.get("resource") == name and entry.get("reason"):
             return str(entry["reason"])
     return None
+
+
+def has_wildcard(text: str) -> bool:
+    """IAM's wildcards are ``*`` (any run of characters) and ``?`` (one character), in actions and ARNs."""
+    return "*" in text or "?" in text
+
+
+@cache
+def _pattern(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def iam_match(pattern: str, value: str, *, ignore_case: bool = True) -> bool:
+    """Whether an IAM pattern (``*``, ``?``; nothing else is special) matches the whole of ``value``."""
+    return _pattern(pattern, ignore_case).fullmatch(value) is not None
 
 
 def callback_tasks(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
-from policy.rules._common import as_json, callback_tasks
+from ._common import as_json, callback_tasks, judged
 
 REMEDIATION = "set HeartbeatSeconds above the queue's visibility timeout and have the worker send heartbeats"
 
@@ -14,7 +14,7 @@ REMEDIATION = "set HeartbeatSeconds above the queue's visibility timeout and hav
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:sfn/stateMachine:StateMachine":
         return
-    for name, task in callback_tasks(as_json(args.props.get("definition"))):
+    for name, task in callback_tasks(as_json(judged(args, "definition"))):
         if "HeartbeatSeconds" not in task and "HeartbeatSecondsPath" not in task:
             report_violation(f"{args.name}: callback task {name!r} has no heartbeat. Fix: {REMEDIATION}.", None)
 

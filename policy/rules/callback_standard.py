@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
-from policy.rules._common import as_json, callback_tasks
+from ._common import as_json, callback_tasks, judged
 
 REMEDIATION = "set type STANDARD, or move the callback into a Standard state machine"
 
@@ -14,8 +14,8 @@ REMEDIATION = "set type STANDARD, or move the callback into a Standard state mac
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:sfn/stateMachine:StateMachine":
         return
-    kind = str(args.props.get("type") or "STANDARD").upper()
-    tasks = [name for name, _ in callback_tasks(as_json(args.props.get("definition")))]
+    kind = str(judged(args, "type") or "STANDARD").upper()
+    tasks = [name for name, _ in callback_tasks(as_json(judged(args, "definition")))]
     if tasks and kind != "STANDARD":
         report_violation(f"{args.name}: {kind} state machine has callback task(s) {tasks}, which only Standard "
                          f"workflows support. Fix: {REMEDIATION}.", None)

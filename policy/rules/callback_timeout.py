@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
-from policy.rules._common import as_json, callback_tasks
+from ._common import as_json, callback_tasks, judged
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 REMEDIATION = "set TimeoutSeconds (or TimeoutSecondsPath) on the task, and catch States.Timeout"
@@ -15,7 +15,7 @@ REMEDIATION = "set TimeoutSeconds (or TimeoutSecondsPath) on the task, and catch
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != STATE_MACHINE:
         return
-    for name, task in callback_tasks(as_json(args.props.get("definition"))):
+    for name, task in callback_tasks(as_json(judged(args, "definition"))):
         if "TimeoutSeconds" not in task and "TimeoutSecondsPath" not in task:
             report_violation(f"{args.name}: callback task {name!r} has no timeout. Fix: {REMEDIATION}.", None)
 

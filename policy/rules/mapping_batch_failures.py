@@ -6,15 +6,21 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
+from ._common import NotJudgeable, as_list, judged
+
 REMEDIATION = "set functionResponseTypes: [ReportBatchItemFailures] and return batchItemFailures from the handler"
 
 
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:lambda/eventSourceMapping:EventSourceMapping":
         return
-    if ":sqs:" not in str(args.props.get("eventSourceArn") or ":sqs:"):
+    if "ReportBatchItemFailures" in as_list(judged(args, "functionResponseTypes")):
         return
-    if "ReportBatchItemFailures" not in (args.props.get("functionResponseTypes") or []):
+    try:
+        source = str(judged(args, "eventSourceArn") or ":sqs:")
+    except NotJudgeable:  # unknown in a preview: judge it as the SQS mapping it may be
+        source = ":sqs:"
+    if ":sqs:" in source:
         report_violation(f"{args.name}: SQS mapping without ReportBatchItemFailures: one failed record returns the "
                          f"whole batch. Fix: {REMEDIATION}.", None)
 

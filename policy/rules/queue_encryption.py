@@ -6,13 +6,15 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
+from ._common import judged
+
 REMEDIATION = "set sqsManagedSseEnabled: true, or kmsMasterKeyId to a customer-managed key"
 
 
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:sqs/queue:Queue":
         return
-    if not args.props.get("sqsManagedSseEnabled") and not args.props.get("kmsMasterKeyId"):
+    if not judged(args, "sqsManagedSseEnabled") and not judged(args, "kmsMasterKeyId"):
         report_violation(f"{args.name}: queue does not declare encryption at rest. Fix: {REMEDIATION}.", None)
 
 

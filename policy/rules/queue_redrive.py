@@ -6,37 +6,53 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, StackValidationArgs, StackValidationPolicy
 
-from policy.rules._common import ALLOWLIST_SCHEMA, allowlisted, as_json
+from ._common import ALLOWLIST_SCHEMA, UnknownInPreview, allowlisted, as_json, is_unknown, judged, raw_props
 
 QUEUE = "aws:sqs/queue:Queue"
 REDRIVE = "aws:sqs/redrivePolicy:RedrivePolicy"
 REMEDIATION = "give the queue a dead-letter queue: redrivePolicy {deadLetterTargetArn, maxReceiveCount >= 5}"
 
 
-def _queue_name(props: dict[str, Any]) -> str:
+def queue_name(props: dict[str, Any]) -> str:
+    """A queue's name from its ``name``, ``arn`` or ``url`` (whichever is set); may hold an unknown sentinel."""
     if props.get("name"):
         return str(props["name"])
     return str(props.get("arn") or props.get("url") or "").replace("/", ":").rsplit(":", 1)[-1]
 
 
+def _policies(args: StackValidationArgs) -> dict[str, Any]:
+    """Queue name -> its redrive policy, inline on the queue or from a RedrivePolicy resource."""
+    policies: dict[str, Any] = {}
+    for r in args.resources:
+        if r.resource_type == QUEUE:
+            policy = judged(r, "redrivePolicy")
+            if policy:
+                policies[queue_name(raw_props(r))] = as_json(policy)
+        elif r.resource_type == REDRIVE:
+            url = raw_props(r).get("queueUrl")
+            if is_unknown(url):
+                raise UnknownInPreview(f"{r.name}: queueUrl is not known in this preview; the queues it may apply "
+                                       f"to are judged when `pulumi up` registers {r.name}")
+            policies[queue_name({"url": url})] = as_json(judged(r, "redrivePolicy"))
+    return policies
+
+
 def _validate(args: StackValidationArgs, report_violation: Any) -> None:
     config = args.get_config()
     minimum = int(config.get("minMaxReceiveCount", 5))
-    queues = [r for r in args.resources if r.resource_type == QUEUE]
-    policies: dict[str, Any] = {}
-    for r in queues:
-        if r.props.get("redrivePolicy"):
-            policies[_queue_name(dict(r.props))] = as_json(r.props["redrivePolicy"])
-    for r in args.resources:
-        if r.resource_type == REDRIVE:
-            policies[_queue_name({"url": r.props.get("queueUrl")})] = as_json(r.props.get("redrivePolicy"))
+    policies = _policies(args)
     targets = {str(p.get("deadLetterTargetArn", "")).rsplit(":", 1)[-1] for p in policies.values()
                if isinstance(p, dict)}
-    for r in queues:
-        name = _queue_name(dict(r.props))
+    for r in args.resources:
+        if r.resource_type != QUEUE:
+            continue
+        name = queue_name(raw_props(r))
         if name in targets or allowlisted(config, r.name):
             continue
         policy = policies.get(name)
+        if policy is None and is_unknown(name):
+            raise UnknownInPreview(f"{r.name}: its name is not known in this preview, so whether it is a "
+                                   f"dead-letter queue is judged when `pulumi up` registers it")
         if not isinstance(policy, dict):
             report_violation(f"{r.name}: queue has no dead-letter queue; a message that keeps failing is retried "
                              f"until it expires and is lost. Fix: {REMEDIATION}.", r.urn)

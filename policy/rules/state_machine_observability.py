@@ -6,16 +6,18 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
+from ._common import judged
+
 REMEDIATION = "set loggingConfiguration {level ALL|ERROR|FATAL, logDestination} and tracingConfiguration.enabled"
 
 
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:sfn/stateMachine:StateMachine":
         return
-    logging = args.props.get("loggingConfiguration") or {}
+    logging = judged(args, "loggingConfiguration") or {}
     if str(logging.get("level", "OFF")).upper() == "OFF" or not logging.get("logDestination"):
         report_violation(f"{args.name}: state machine does not log executions. Fix: {REMEDIATION}.", None)
-    if not (args.props.get("tracingConfiguration") or {}).get("enabled"):
+    if not (judged(args, "tracingConfiguration") or {}).get("enabled"):
         report_violation(f"{args.name}: state machine does not trace with X-Ray. Fix: {REMEDIATION}.", None)
 
 

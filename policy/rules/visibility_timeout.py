@@ -1,4 +1,11 @@
-"""Advisory stack rule: a queue's visibility timeout is at least 6 x the timeout of the function it feeds."""
+"""Advisory stack rule: a queue's visibility timeout covers the function its mapping feeds.
+
+AWS: "set the source queue's visibility timeout to at least six times the timeout that you configure on your
+function", plus the mapping's MaximumBatchingWindowInSeconds
+(https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). The mapping's ``functionName`` may
+be a name, a function ARN, a version or alias ARN, or a partial ARN (``123456789012:function:NAME``)
+(https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html); all resolve to the function.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +13,65 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
 
+from ._common import is_unknown, judged, raw_props
+from .queue_redrive import queue_name
+
 LAMBDA_DEFAULT_TIMEOUT = 3
 SQS_DEFAULT_VISIBILITY = 30
-REMEDIATION = "raise the queue's visibilityTimeoutSeconds to 6 x the function timeout (AWS guidance)"
+REMEDIATION = ("raise the queue's visibilityTimeoutSeconds to 6 x the function timeout + the mapping's "
+               "maximumBatchingWindowInSeconds (AWS guidance)")
+
+
+def function_name(reference: str) -> str:
+    """The function a Lambda ``FunctionName`` designates: name, ARN, qualified ARN or partial ARN, qualifier dropped."""
+    parts = reference.split(":")
+    if reference.startswith("arn:") and len(parts) >= 7:
+        return parts[6]
+    if len(parts) >= 3 and parts[1] == "function":
+        return parts[2]
+    return parts[0]
+
+
+def _number(value: Any, default: int) -> int:
+    """A numeric setting, or the service's default when unset."""
+    return default if value is None else int(value)
+
+
+def _index(args: StackValidationArgs, typ: str, name_of: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for r in args.resources:
+        if r.resource_type == typ:
+            props = raw_props(r)
+            for key in ("name", "arn"):
+                value = props.get(key)
+                if value and not is_unknown(value):
+                    found[name_of(str(value))] = r
+    return found
 
 
 def _validate(args: StackValidationArgs, report_violation: Any) -> None:
-    queues = {}
-    functions = {}
-    for r in args.resources:
-        if r.resource_type == "aws:sqs/queue:Queue":
-            for key in ("arn", "name"):
-                if r.props.get(key):
-                    queues[str(r.props[key]).rsplit(":", 1)[-1]] = r
-        elif r.resource_type == "aws:lambda/function:Function":
-            for key in ("arn", "name"):
-                if r.props.get(key):
-                    functions[str(r.props[key]).rsplit(":", 1)[-1]] = r
+    queues = _index(args, "aws:sqs/queue:Queue", lambda v: queue_name({"arn": v}))
+    functions = _index(args, "aws:lambda/function:Function", function_name)
     for r in args.resources:
         if r.resource_type != "aws:lambda/eventSourceMapping:EventSourceMapping":
             continue
-        queue = queues.get(str(r.props.get("eventSourceArn") or "").rsplit(":", 1)[-1])
-        function = functions.get(str(r.props.get("functionName") or "").rsplit(":", 1)[-1])
+        props = raw_props(r)
+        queue = queues.get(queue_name({"arn": props.get("eventSourceArn")}))
+        function = functions.get(function_name(str(props.get("functionName") or "")))
         if queue is None or function is None:
-            continue
-        visibility = int(queue.props.get("visibilityTimeoutSeconds", SQS_DEFAULT_VISIBILITY))
-        timeout = int(function.props.get("timeout", LAMBDA_DEFAULT_TIMEOUT))
-        if visibility < 6 * timeout:
+            continue  # not in this stack, or not known in a preview: judged when the stack is analyzed after `up`
+        visibility = _number(judged(queue, "visibilityTimeoutSeconds"), SQS_DEFAULT_VISIBILITY)
+        timeout = _number(judged(function, "timeout"), LAMBDA_DEFAULT_TIMEOUT)
+        window = _number(judged(r, "maximumBatchingWindowInSeconds"), 0)
+        if visibility < 6 * timeout + window:
             report_violation(f"{queue.name}: visibility timeout {visibility}s is below 6 x the {timeout}s timeout of "
-                             f"{function.name}; records reappear while still being worked. Fix: {REMEDIATION}.",
-                             queue.urn)
+                             f"{function.name} + the {window}s batching window of {r.name}; records reappear while "
+                             f"still being worked. Fix: {REMEDIATION}.", queue.urn)
 
 
 POLICY = StackValidationPolicy(
     name="queue-visibility-timeout",
-    description="Queue visibility timeout >= 6 x the timeout of the function its mapping feeds.",
+    description="Queue visibility timeout >= 6 x the timeout of the function its mapping feeds + batching window.",
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=_validate,
     remediation_steps=REMEDIATION,
