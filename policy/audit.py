@@ -67,6 +67,16 @@ def _run(policy: Any, level: str, call: Callable[[], Any], add: Callable[[str, s
         add("advisory", f"can't run policy '{policy.name}' during preview: {error.message}", None)
 
 
+def _resource_call(policy: Any, level: str, args: ResourceValidationArgs,
+                   add: Callable[[str, str, str | None], None]) -> Callable[[], None]:
+    def report(message: str, urn: str | None = None) -> None:
+        add(level, message, urn)
+
+    def call() -> None:
+        policy.validate(args, report)
+    return call
+
+
 def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: dict[str, Any],
            violations: list[Violation]) -> None:
     types = {r["urn"]: r["type"] for r in resources}
@@ -82,14 +92,19 @@ def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: di
             name = r["urn"].rsplit("::", 1)[-1]
             args = ResourceValidationArgs(r["type"], judged_props(r), r["urn"], name, _options(r.get("parent")),
                                           None, options)
-            add = adder(r["urn"])
-            _run(policy, level, lambda a=args, f=add: policy.validate(a, lambda m, u=None: f(level, m, u)), add)
+            _run(policy, level, _resource_call(policy, level, args, adder(r["urn"])), adder(r["urn"]))
     elif isinstance(policy, StackValidationPolicy):
         stack = [PolicyResource(r["type"], judged_props(r), r["urn"], r["urn"].rsplit("::", 1)[-1],
                                 _options(r.get("parent")), None, None, [], {}) for r in resources]
         add = adder("")
-        _run(policy, level, lambda: policy.validate(StackValidationArgs(stack, options),
-                                                    lambda m, u=None: add(level, m, u)), add)
+
+        def report(message: str, urn: str | None = None) -> None:
+            add(level, message, urn)
+
+        def call() -> None:
+            policy.validate(StackValidationArgs(stack, options), report)
+
+        _run(policy, level, call, add)
 
 
 def evaluate(export: dict[str, Any], config: PackConfig | dict[str, Any] | None = None) -> list[Violation]:

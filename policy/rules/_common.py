@@ -70,9 +70,7 @@ class Encrypted(NotJudgeable):
 
 def raw(value: Any) -> Any:
     """``value`` as plain dicts and lists, pulumi-policy's unknown-checking proxies removed (nothing is raised)."""
-    if isinstance(value, _DictProxy):
-        value = value["__target"]
-    elif isinstance(value, _ListProxy):
+    if isinstance(value, _DictProxy | _ListProxy):
         value = value["__target"]
     if isinstance(value, Mapping):
         return {k: raw(v) for k, v in value.items()}
@@ -83,7 +81,7 @@ def raw(value: Any) -> Any:
 
 def raw_props(resource: Any) -> dict[str, Any]:
     """A resource's (or validation args') properties as a plain dict; unknowns stay sentinel strings."""
-    return raw(resource.props)  # type: ignore[no-any-return]
+    return raw(resource.props)
 
 
 def is_unknown(value: Any) -> bool:
