@@ -107,11 +107,16 @@ def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: di
         _run(policy, level, call, add)
 
 
+def judged_resources(export: dict[str, Any]) -> list[dict[str, Any]]:
+    """The export's cloud resources (custom, not providers or the stack)."""
+    return [r for r in export.get("deployment", {}).get("resources") or []
+            if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")]
+
+
 def evaluate(export: dict[str, Any], config: PackConfig | dict[str, Any] | None = None) -> list[Violation]:
     """Every violation of the pack's rules in ``export``; ``config`` as a parsed file or its JSON document."""
     pack = config if isinstance(config, PackConfig) else reconcile(POLICIES, parse(config or {}))
-    resources = [r for r in export.get("deployment", {}).get("resources") or []
-                 if r.get("custom") and not str(r.get("type", "")).startswith("pulumi:")]
+    resources = judged_resources(export)
     violations: list[Violation] = []
     for policy in POLICIES:
         rule = pack.rules[policy.name]
@@ -182,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     violations = evaluate(export, pack)
     print("\n".join(report_lines(violations) + allowed_lines(pack)))
     mandatory = sum(v.level == "mandatory" for v in violations)
-    print(f"{args.file}: {mandatory} mandatory, {len(violations) - mandatory} advisory violation(s)")
+    judged = len(judged_resources(export))
+    print(f"audited {args.file} ({judged} resources)")
+    print(f"{mandatory} mandatory, {len(violations) - mandatory} advisory violation(s)")
     return 1 if mandatory else 0
 
 
