@@ -134,6 +134,17 @@ def _wrap(text: str, indent: int) -> list[str]:
                          break_on_hyphens=False) or [pad]
 
 
+def short_type(typ: str) -> str:
+    """``aws:iam/rolePolicy:RolePolicy`` -> ``iam/rolePolicy`` (the module and resource, as a reviewer reads it)."""
+    parts = typ.split(":")
+    return parts[1] if len(parts) == 3 and parts[1] else typ
+
+
+def _header(resource: str, typ: str) -> list[str]:
+    text = f"{resource}  [{short_type(typ)}]" if typ else resource
+    return textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [resource]
+
+
 def report_lines(violations: list[Violation]) -> list[str]:
     """The findings grouped by resource (named once), blocking first, wrapped to 80 columns."""
     lines: list[str] = []
@@ -142,7 +153,7 @@ def report_lines(violations: list[Violation]) -> list[str]:
     for v in violations:
         by_resource.setdefault((v.resource, v.type), []).append(v)
     for (resource, typ), found in by_resource.items():
-        lines += _wrap(f"{resource}  ({typ})" if typ else resource, 0)
+        lines += _header(resource, typ)
         for v in sorted(found, key=lambda v: order.get(v.level, 2)):
             lines.append(f"  {v.level.upper():9} {v.rule}")
             message = v.message.removeprefix(f"{resource}: ")

@@ -211,7 +211,7 @@ def test_secrets_are_reported_not_passed(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert says in out
     if code:
-        assert out.startswith("worker-policy  (")
+        assert out.startswith("worker-policy  [iam/")
 
 
 def test_outputs_win_over_inputs() -> None:
