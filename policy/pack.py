@@ -21,12 +21,23 @@ NAME = "orderflow"
 DESCRIPTION = "IAM scoping and queue-based callback safety for orderflow stacks"
 
 
+def _json_numbers(value: Any) -> Any:
+    """protobuf Struct holds every number as a double; a whole one is the JSON integer the user wrote."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(v) for v in value]
+    return value
+
+
 def given_by_engine(request: Any) -> Given:
     """A ConfigureAnalyzerRequest's policy config as ``pack_config`` entries."""
     given: Given = {}
     for name, config in request.policyConfig.items():
         level = analyzer_pb2.EnforcementLevel.Name(config.enforcementLevel).lower()
-        given[name] = (level, json_format.MessageToDict(config.properties))
+        given[name] = (level, _json_numbers(json_format.MessageToDict(config.properties)))
     return given
 
 
