@@ -23,8 +23,8 @@ from policy.rules import (
     RUNTIME_CREATABLE,
     RUNTIME_SUPPORTED,
     VISIBILITY_TIMEOUT,
+    runtime_lifecycle,
 )
-from policy.rules import runtime_lifecycle
 from policy.rules.visibility_timeout import function_name
 
 TUTORIAL_STACK = Path(__file__).parent.parent / "samples" / "tutorial-stack.json"
