@@ -3,8 +3,11 @@
     python -m policy.audit STACK_EXPORT.json [--config policy-config.json]
 
 ``--config`` takes the JSON of ``pulumi preview --policy-pack-config``, read as the CLI reads it
-(:mod:`pack_config`). A resource is judged on its ``outputs`` (what the provider reports after ``up``, provider
-defaults included) over its ``inputs``: where both hold a key, the output wins, being the deployed value. A
+(:mod:`pack_config`). A resource is judged on its ``inputs`` (what the program asks for, which is what the pack
+judges in ``pulumi preview`` / ``up``), completed by its ``outputs`` for every key the inputs leave unset: the
+provider defaults and computed values a real export carries after ``up`` (an SQS queue's ``maxMessageSize``,
+a function's ``timeout``). Where both hold a key the input wins: an output that differs (drift, a stale
+export) is not what the next ``up`` applies, and judging the input keeps the audit as strict as the pack. A
 judged value a stack export holds as a secret's ciphertext is reported at the rule's level (audit the
 ``--show-secrets`` export instead). Exit 0 when no blocking (mandatory or remediate) rule is violated, 1 when
 one is, 2 for an unreadable export or a refused config (before anything is judged).
@@ -52,9 +55,9 @@ def _options(parent: str | None) -> PolicyResourceOptions:
 
 
 def judged_props(resource: dict[str, Any]) -> dict[str, Any]:
-    """A resource's inputs overlaid with its non-null outputs (the deployed values, provider defaults included)."""
-    outputs = {k: v for k, v in (resource.get("outputs") or {}).items() if v is not None}
-    return {**(resource.get("inputs") or {}), **outputs}
+    """A resource's inputs, completed by its outputs for every key the inputs leave unset (provider defaults)."""
+    inputs = {k: v for k, v in (resource.get("inputs") or {}).items() if v is not None}
+    return {**(resource.get("outputs") or {}), **inputs}
 
 
 def _run(policy: Any, level: str, call: Callable[[], Any], add: Callable[[str, str, str | None], None]) -> None:
@@ -185,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.config}: no such file; give the JSON of --policy-pack-config", file=sys.stderr)
         return 2
     except (ConfigError, OSError, UnicodeDecodeError) as error:
-        print(f"error: {args.config}: {error}; see the rules' options in policy/README or "
-              f"`pulumi policy` docs", file=sys.stderr)
+        print(f"error: {args.config}: {error}; fix the config (rules, levels and options: README, Policy pack)",
+              file=sys.stderr)
         return 2
     try:
         export = load_export(args.file)

@@ -154,13 +154,15 @@ def test_a_missing_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "no such file" in capsys.readouterr().err
 
 
-def test_p1_all_mandatory_blocks_a_stack_without_tracing(dev_export: dict[str, Any], tmp_path: Path,
+@pytest.mark.parametrize("where", ["inputs-and-outputs", "inputs-only"])
+def test_p1_all_mandatory_blocks_a_stack_without_tracing(dev_export: dict[str, Any], tmp_path: Path, where: str,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     export = json.loads(json.dumps(dev_export))
     for r in export["deployment"]["resources"]:
         if r["type"] == "aws:sfn/stateMachine:StateMachine":
-            for props in (r["inputs"], r.get("outputs") or {}):
-                props["tracingConfiguration"] = {"enabled": False}
+            r["inputs"]["tracingConfiguration"] = {"enabled": False}
+            if where == "inputs-and-outputs":  # else as the field's P1 export: the outputs still say enabled
+                (r.get("outputs") or {})["tracingConfiguration"] = {"enabled": False}
     path = write(tmp_path / "dev-no-tracing.json", export)
     assert main([str(path)]) == 0
     assert main([str(path), "--config", str(write(tmp_path / "all.json", {"all": "mandatory"}))]) == 1
@@ -214,10 +216,11 @@ def test_secrets_are_reported_not_passed(tmp_path: Path, capsys: pytest.CaptureF
         assert out.startswith("worker-policy  [iam/")
 
 
-def test_outputs_win_over_inputs() -> None:
-    queue = {"inputs": {"visibilityTimeoutSeconds": 30, "name": "q"},
-             "outputs": {"visibilityTimeoutSeconds": 400, "maxMessageSize": 262144, "name": None}}
-    assert judged_props(queue) == {"visibilityTimeoutSeconds": 400, "maxMessageSize": 262144, "name": "q"}
+def test_inputs_win_and_outputs_fill_in_provider_defaults() -> None:
+    queue = {"inputs": {"visibilityTimeoutSeconds": 30, "name": "q", "delaySeconds": None},
+             "outputs": {"visibilityTimeoutSeconds": 400, "maxMessageSize": 262144, "delaySeconds": 0}}
+    assert judged_props(queue) == {"visibilityTimeoutSeconds": 30, "maxMessageSize": 262144, "name": "q",
+                                   "delaySeconds": 0}
     export = one_resource("aws:sqs/queue:Queue", {"name": "lonely"}, name="lonely")
     export["deployment"]["resources"][0]["outputs"] = {"redrivePolicy": json.dumps(
         {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:dlq", "maxReceiveCount": 2})}
