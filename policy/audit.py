@@ -20,6 +20,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,11 @@ def judged_props(resource: dict[str, Any]) -> dict[str, Any]:
     return {**(resource.get("outputs") or {}), **inputs}
 
 
-def _run(policy: Any, level: str, call: Callable[[], Any], add: Callable[[str, str, str | None], None]) -> None:
+Add = Callable[[str, str, str | None], None]
+"""Records a finding: (level, message, URN or None for the resource judged)."""
+
+
+def _run(policy: Any, level: str, call: Callable[[], Any], add: Add) -> None:
     """Run one validation; a value that cannot be read is reported as pulumi-policy and this audit decide."""
     try:
         call()
@@ -70,21 +75,18 @@ def _run(policy: Any, level: str, call: Callable[[], Any], add: Callable[[str, s
         add("advisory", f"can't run policy '{policy.name}' during preview: {error.message}", None)
 
 
-def _resource_call(policy: Any, level: str, args: ResourceValidationArgs,
-                   add: Callable[[str, str, str | None], None]) -> Callable[[], None]:
+def _reporter(add: Add, level: str) -> Callable[..., None]:
+    """pulumi-policy's ``report_violation(message, urn=None)`` at the rule's level."""
     def report(message: str, urn: str | None = None) -> None:
         add(level, message, urn)
-
-    def call() -> None:
-        policy.validate(args, report)
-    return call
+    return report
 
 
 def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: dict[str, Any],
            violations: list[Violation]) -> None:
     types = {r["urn"]: r["type"] for r in resources}
 
-    def adder(default_urn: str) -> Callable[[str, str, str | None], None]:
+    def adder(default_urn: str) -> Add:
         def add(at: str, message: str, urn: str | None) -> None:
             target = urn or default_urn
             violations.append(Violation(policy.name, at, target.rsplit("::", 1)[-1], message, types.get(target, "")))
@@ -92,22 +94,15 @@ def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: di
 
     if isinstance(policy, ResourceValidationPolicy):
         for r in resources:
-            name = r["urn"].rsplit("::", 1)[-1]
-            args = ResourceValidationArgs(r["type"], judged_props(r), r["urn"], name, _options(r.get("parent")),
-                                          None, options)
-            _run(policy, level, _resource_call(policy, level, args, adder(r["urn"])), adder(r["urn"]))
+            args = ResourceValidationArgs(r["type"], judged_props(r), r["urn"], r["urn"].rsplit("::", 1)[-1],
+                                          _options(r.get("parent")), None, options)
+            add = adder(r["urn"])
+            _run(policy, level, partial(policy.validate, args, _reporter(add, level)), add)
     elif isinstance(policy, StackValidationPolicy):
         stack = [PolicyResource(r["type"], judged_props(r), r["urn"], r["urn"].rsplit("::", 1)[-1],
                                 _options(r.get("parent")), None, None, [], {}) for r in resources]
         add = adder("")
-
-        def report(message: str, urn: str | None = None) -> None:
-            add(level, message, urn)
-
-        def call() -> None:
-            policy.validate(StackValidationArgs(stack, options), report)
-
-        _run(policy, level, call, add)
+        _run(policy, level, partial(policy.validate, StackValidationArgs(stack, options), _reporter(add, level)), add)
 
 
 def judged_resources(export: dict[str, Any]) -> list[dict[str, Any]]:
