@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     for warning in pack.warnings:
         print(f"warning: {args.config}: {warning}", file=sys.stderr)
     violations = evaluate(export, pack)
-    print("\n".join(report_lines(violations) + allowed_lines(pack)))
+    for line in report_lines(violations) + allowed_lines(pack):
+        print(line)
     mandatory = sum(v.level == "mandatory" for v in violations)
     judged = len(judged_resources(export))
     print(f"audited {args.file} ({judged} resources)")
