@@ -94,6 +94,8 @@ CONFIGS = [
     ({"all": "disabled"}, TUTORIAL, 0, "0 mandatory, 0 advisory"),
     ({"all": "advisory"}, TUTORIAL, 0, "0 mandatory, 10 advisory"),
     ({"all": "mandatory"}, TUTORIAL, 1, "10 mandatory, 0 advisory"),
+    ({"all": {"enforcementLevel": "mandatory"}}, TUTORIAL, 1, "10 mandatory, 0 advisory"),
+    ({"queue-dead-letter": {}}, TUTORIAL, 1, "5 mandatory, 5 advisory"),
     ({"all": "disabled", "queue-dead-letter": "mandatory"}, TUTORIAL, 1, "1 mandatory, 0 advisory"),
     ({"all": "disabled", "queue-dead-letter": {"enforcementLevel": "advisory"}}, TUTORIAL, 0,
      "0 mandatory, 1 advisory"),
