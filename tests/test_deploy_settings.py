@@ -42,6 +42,8 @@ def near_256_kib_order(order_id: str, size: int = 262_102) -> dict[str, Any]:
     ({"inputs": {"a": 1}}, {"a": 1}),
     ({"inputs": {"a": 1}, "outputs": None}, {"a": 1}),
     ({"outputs": {"a": 1}}, {"a": 1}),
+    ({"type": "aws:sqs/queue:Queue", "inputs": {"name": "q"}}, {"name": "q", "maxMessageSize": 262_144}),
+    ({"type": "aws:sqs/queue:Queue", "inputs": {"maxMessageSize": 1024}}, {"maxMessageSize": 1024}),
 ])
 def test_settings_are_outputs_then_inputs(resource: dict[str, Any], expected: dict[str, Any]) -> None:
     assert settings(resource) == expected
@@ -66,6 +68,25 @@ def test_queue_attributes_come_from_outputs_first(fast_export: dict[str, Any]) -
     assert attrs["MaximumMessageSize"] == str(SQS_DEFAULT_MAX_MESSAGE_SIZE)
     assert attrs["VisibilityTimeout"] == "7"  # the output, not the input (6)
     assert "RedriveAllowPolicy" not in attrs  # an empty string is an unset attribute
+
+
+@pytest.mark.parametrize(("outputs", "expected"), [
+    ({}, "262144"),  # an export without the provider's default still gets it
+    ({"maxMessageSize": 2048}, "2048"),
+    ({"maxMessageSize": 1_048_576}, "1048576"),
+])
+def test_queue_size_is_the_providers_unless_set(fast_export: dict[str, Any], outputs: dict[str, Any],
+                                                 expected: str) -> None:
+    export = copy.deepcopy(fast_export)
+    for queue in resources(export, "aws:sqs/queue:Queue"):
+        queue["outputs"].pop("maxMessageSize", None)
+        queue["inputs"].pop("maxMessageSize", None)
+        queue["outputs"].update(outputs)
+    with mock_aws():
+        d = deploy(export)
+        sqs = boto3.client("sqs", region_name=d.region)
+        attrs = sqs.get_queue_attributes(QueueUrl=d.work_queue_url, AttributeNames=["MaximumMessageSize"])
+    assert attrs["Attributes"]["MaximumMessageSize"] == expected
 
 
 @pytest.mark.parametrize(("body", "refused"), [

@@ -110,10 +110,20 @@ def export_region(export: dict[str, Any]) -> str:
     return REGION
 
 
+PROVIDER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "aws:sqs/queue:Queue": {"maxMessageSize": 262_144},
+}
+"""Defaults pulumi-aws applies when a property is unset and that change what the service accepts; an export
+written after ``pulumi up`` carries them in ``outputs``, one written before (a preview, an older synth) may
+not. Source: https://www.pulumi.com/registry/packages/aws/api-docs/sqs/queue/ ("maxMessageSize ... The
+default for this attribute is 262144 (256 KiB)")."""
+
+
 def settings(resource: dict[str, Any]) -> dict[str, Any]:
     """A resource's settings: its ``outputs`` first (what the provider reports, defaults included), then
-    its ``inputs`` (what the program set), as a stack export after ``pulumi up`` holds them."""
-    return {**(resource.get("inputs") or {}), **(resource.get("outputs") or {})}
+    its ``inputs`` (what the program set), then the provider's defaults (``PROVIDER_DEFAULTS``)."""
+    return {**PROVIDER_DEFAULTS.get(resource.get("type", ""), {}), **(resource.get("inputs") or {}),
+            **(resource.get("outputs") or {})}
 
 
 def deploy(export: dict[str, Any]) -> Deployment:
