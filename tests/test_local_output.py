@@ -18,7 +18,8 @@ from tools.emulator.invariants import Invariant
 from tools.emulator.least_privilege import Check
 from tools.emulator.report import branches, detail, show
 from tools.emulator.run import OrderRun, RunResult
-from tools.local import fault_warnings, summary
+import tools.local
+from tools.local import PROGRESS_SECONDS, _progress_lines, fault_warnings, summary
 
 PREFIX = "orderflow-dev-inventory-"
 WORKER, SM = f"{PREFIX}worker-role", f"{PREFIX}sm-role"
@@ -69,7 +70,8 @@ def test_every_table_fits_80_columns_and_cuts_no_name() -> None:
     assert not long, long
     assert "…" not in text
     words = set(text.split())  # nothing cut at the right edge: every word of every cell and caption is whole
-    for word in [*["how:", "a", "real", "call", "with", "the", "role's", "credentials,", "or", "moto's", "IAM", "policy", "engine", "on", "the", "exact", "ARN"], "engine", "call", "neighbour", "executions", "want", "got", "secs"]:
+    caption = "how: a real call with the role's credentials, or moto's IAM policy engine on the exact ARN"
+    for word in [*caption.split(" "), "engine", "call", "neighbour", "executions", "want", "got", "secs"]:
         assert word in words, word
     for name in ("states:DescribeExecution", "sqs:GetQueueAttributes", "dynamodb:GetItem", "InvalidOrder",
                  "States.HeartbeatTimeout"):  # names stay whole on one line
@@ -142,3 +144,16 @@ def test_pictures_are_written_beside_the_summary(tmp_path: Path) -> None:
     written = pictures(result, tmp_path / "pictures")
     assert [Path(p).parent for p in written] == [tmp_path / "pictures"]
     assert "OutOfStock" in Path(written[0]).read_text()
+
+
+def test_progress_lines_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log gets a line at most every PROGRESS_SECONDS (the run reports every half second)."""
+    clock = [1000.0]
+    monkeypatch.setattr(tools.local.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    report = _progress_lines(Console(file=out, width=80, force_terminal=False))
+    for done in range(0, 60, 2):  # 30 reports, half a second apart
+        clock[0] += 0.5
+        report(done, 150)
+    assert out.getvalue().splitlines() == [f"executions ended {d}/150, running {150 - d}" for d in (38,)]
+    assert PROGRESS_SECONDS == 10.0
