@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+import tools.local
 from tools.emulator.deploy import Deployment
 from tools.emulator.faults import Faults
 from tools.emulator.invariants import Invariant
 from tools.emulator.least_privilege import Check
 from tools.emulator.report import branches, detail, show
 from tools.emulator.run import OrderRun, RunResult
-import tools.local
 from tools.local import PROGRESS_SECONDS, _progress_lines, fault_warnings, summary
 
 PREFIX = "orderflow-dev-inventory-"

@@ -118,13 +118,15 @@ def _run(console: Console, export: dict[str, Any], orders: list[Any], inventory:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.splitlines()[0],
+                                     epilog="exit codes: 0 every check held; 1 a least-privilege check or an "
+                                            "invariant failed; 2 bad input")
     parser.add_argument("--stack", default="dev", help="stack name: Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--orders", default="samples/orders.json", help="JSON array, one execution input each")
     parser.add_argument("--inventory", default="samples/inventory.json", help="JSON object sku -> stock")
     parser.add_argument("--summary", default="build/summary.json", help="summary JSON; pictures and worker.log "
                                                                        "go beside it")
-    parser.add_argument("--faults", default="", help='e.g. "crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=1"')
+    parser.add_argument("--faults", default="", help="faults to inject, e.g. crash=0.2,duplicate=0.3,poison=7,stall=1")
     return parser
 
 
