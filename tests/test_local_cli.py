@@ -115,6 +115,7 @@ def test_a_stack_in_eu_west_1_runs_end_to_end(project: Path) -> None:
         ("q0", "REJECTED", "InvalidOrder", "items[0].quantity must be a JSON integer >= 1")]
     assert all(":eu-west-1:" in c["resource"] for c in summary["leastPrivilege"] if c["resource"].startswith("arn:"))
     assert summary["leastPrivilege"] and all(c["expected"] == c["allowed"] for c in summary["leastPrivilege"])
+    assert {c["on"] for c in summary["leastPrivilege"]} >= {"own queue", "neighbour queue", "own table"}
     assert all(i["holds"] for i in summary["invariants"])
     assert "…" not in got.stdout and "Traceback" not in got.stderr
     (project / "out" / "summary.json").unlink()
