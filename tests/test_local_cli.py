@@ -105,7 +105,7 @@ def test_a_stack_in_eu_west_1_runs_end_to_end(project: Path) -> None:
     got = local(project, "--stack", "eu", "--orders", "orders.json", "--inventory", "inventory.json")
     assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-2000:]
     assert got.stdout.splitlines()[:5] == [
-        "STACK     eu (Pulumi.eu.yaml)", "ORDERS    orders.json (2 orders)", "INVENTORY inventory.json (1 skus)",
+        "STACK     eu (Pulumi.eu.yaml)", "ORDERS    orders.json (2 orders)", "INVENTORY inventory.json (1 sku)",
         "SUMMARY   out/summary.json (pictures/ and worker.log beside it)", "FAULTS    none"]
     assert "region eu-west-1" in got.stdout
     assert 'final stock: {"A": 3})' in got.stdout

@@ -118,6 +118,10 @@ def _run(console: Console, export: dict[str, Any], orders: list[Any], inventory:
                               on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.splitlines()[0],
                                      epilog="exit codes: 0 every check held; 1 a least-privilege check or an "
@@ -140,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         inventory = load_inventory(args.inventory)
         faults = Faults.parse(args.faults) if args.faults else None
         for line in (f"STACK     {args.stack} (Pulumi.{args.stack}.yaml)",
-                     f"ORDERS    {args.orders} ({len(orders)} orders)",
-                     f"INVENTORY {args.inventory} ({len(inventory)} skus)",
+                     f"ORDERS    {args.orders} ({_count(len(orders), 'order')})",
+                     f"INVENTORY {args.inventory} ({_count(len(inventory), 'sku')})",
                      f"SUMMARY   {out} (pictures/ and worker.log beside it)",
                      f"FAULTS    {args.faults or 'none'}"):
             console.print(line, markup=False, highlight=False)
