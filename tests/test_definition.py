@@ -33,7 +33,7 @@ def entered(emulated: Emulated, arn: str) -> list[str]:
     [
         ("success", "SUCCEEDED", {"orderId": "order-1", "status": "RESERVED", "items": []}, None,
          ["Check Inventory"]),
-        ("OutOfStock", "SUCCEEDED", {"status": "REJECTED", "reason": "OutOfStock", "cause": None,
+        ("OutOfStock", "SUCCEEDED", {"status": "REJECTED", "reason": "OutOfStock", "cause": "why",
                                      "execution": "order-1"}, None, ["Check Inventory", "Notify Rejection"]),
         ("Boom", "FAILED", None, "OrderFailed", ["Check Inventory", "Release Reservation", "Order Failed"]),
     ],

@@ -26,15 +26,18 @@ def test_local_run_summary(tmp_path: Path) -> None:
     assert main(["--stack", "dev", "--orders", str(orders), "--inventory", str(inventory),
                  "--summary", str(summary)]) == 0
     result = json.loads(summary.read_text())
-    rows = [(o["orderId"], o["executionStatus"], o["result"], o["reason"]) for o in result["orders"]]
+    rows = [(o["orderId"], o["executionStatus"], o["result"], o["reason"], o["detail"]) for o in result["orders"]]
     assert rows == [
-        ("a1", "SUCCEEDED", "RESERVED", None),
-        ("a2", "SUCCEEDED", "RESERVED", None),
-        ("b1", "SUCCEEDED", "REJECTED", "OutOfStock"),
-        ("a1", "NOT_STARTED", "FAILED", "ExecutionAlreadyExists"),
-        ("z1", "SUCCEEDED", "REJECTED", "UnknownSku"),
-        (None, "SUCCEEDED", "REJECTED", "InvalidOrder"),
+        ("a1", "SUCCEEDED", "RESERVED", None, None),
+        ("a2", "SUCCEEDED", "RESERVED", None, None),
+        ("b1", "SUCCEEDED", "REJECTED", "OutOfStock", "sku 'B': 0 left, 1 requested"),
+        ("a1", "NOT_STARTED", "FAILED", "ExecutionAlreadyExists", None),
+        ("z1", "SUCCEEDED", "REJECTED", "UnknownSku", "sku 'Z' is not in the inventory"),
+        (None, "SUCCEEDED", "REJECTED", "InvalidOrder", "the order must be a JSON object, got int"),
     ]
+    assert result["inputs"] == {"stack": "dev", "orders": str(orders), "inventory": str(inventory),
+                                "summary": str(summary)}
+    assert "contention" in result
     assert result["orders"][5]["execution"] == "order-00005"
     assert result["inventory"] == {"A": 0, "B": 0}
     assert result["deadLetters"] == 0
@@ -44,10 +47,10 @@ def test_local_run_summary(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("orders", "inventory", "message"), [
-    ("[", "{}", "ORDERS: "),
-    ('{"orderId": "x"}', "{}", "ORDERS must be a JSON array"),
-    ("[]", '{"A": -1}', "INVENTORY must be a JSON object"),
-    ("[]", '["A"]', "INVENTORY must be a JSON object"),
+    ("[", "{}", "not JSON"),
+    ('{"orderId": "x"}', "{}", "must be a JSON array of orders"),
+    ("[]", '{"A": -1}', 'bad stock for sku "A": -1 is not a JSON integer >= 0'),
+    ("[]", '["A"]', "must be a JSON object mapping each sku to its stock"),
 ])
 def test_bad_input_stops_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str], orders: str,
                                                 inventory: str, message: str) -> None:
@@ -56,10 +59,12 @@ def test_bad_input_stops_before_anything_starts(tmp_path: Path, capsys: pytest.C
     summary = tmp_path / "s.json"
     assert main(["--orders", str(tmp_path / "o.json"), "--inventory", str(tmp_path / "i.json"),
                  "--summary", str(summary)]) == 2
-    assert message in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not summary.exists()
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--orders", str(tmp_path / "nope.json")]) == 2
-    assert "ORDERS: cannot read" in capsys.readouterr().out
+    assert capsys.readouterr().err == f"error: ORDERS {tmp_path / 'nope.json'}: no such file; give ORDERS=<path to a " \
+                                      f"JSON file>\n"

@@ -1,84 +1,174 @@
-"""`make local`: deploy the stack into the in-process emulator and run real orders end to end."""
+"""`make local`: deploy the stack into the in-process emulator and run real orders end to end.
+
+Exit codes: 0 every check held; 1 a least-privilege check or an invariant failed; 2 bad input (ORDERS,
+INVENTORY, FAULTS, STACK or its config), reported on one line on standard error before anything starts.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.progress import Progress
 
-from tools.emulator.faults import Faults, FaultsError
-from tools.emulator.report import pictures, show
-from tools.emulator.run import InputError, RunResult, check_inputs, run_orders
-from tools.synth import synthesize
+from components.settings import SettingsError
+from tools.emulator.deploy import export_region
+from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
+from tools.emulator.inputs import InputError, load_inventory, load_orders
+from tools.emulator.report import detail, pictures, show
+from tools.emulator.run import RunResult, run_orders
+from tools.synth import available_stacks, synthesize
+
+PROGRESS_SECONDS = 10.0
+"""Without a terminal (a CI log), a progress line at most this often."""
+INJECTED = {"crash": ("crashBeforeReserve", "crashBeforeAnswer"), "duplicate": ("duplicateInBatch", "duplicateOnQueue"),
+            "throttle": ("throttle",), "poison": ("poison",), "stall": ("stall",)}
+"""Each FAULTS key and the injected counts that carry it."""
 
 
-def load_json(path: str, what: str) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except OSError as error:
-        raise InputError(f"{what}: cannot read {path}: {error.strerror}") from error
-    except ValueError as error:
-        raise InputError(f"{what}: {path} is not JSON: {error}") from error
+class BadInput(ValueError):
+    """A bad STACK or stack config; ``str(error)`` is the line to print."""
 
 
-def summary(result: RunResult, picture_paths: list[str], faults: Faults | None) -> dict[str, Any]:
+def summary(result: RunResult, picture_paths: list[str], faults: Faults | None,
+            inputs: dict[str, str], warnings: list[str]) -> dict[str, Any]:
     reserved, allowed = result.reserved_share
     return {
+        "inputs": inputs,
         "orders": [{"orderId": r.order_id, "execution": r.execution, "executionStatus": r.status,
-                    "result": r.result, "reason": r.reason, "durationSeconds": r.duration} for r in result.runs],
+                    "result": r.result, "reason": r.reason, "detail": detail(r), "durationSeconds": r.duration}
+                   for r in result.runs],
         "inventory": result.inventory,
         "deadLetters": result.dead_letters,
         "pictures": picture_paths,
         "leastPrivilege": [{"role": c.role, "action": c.action, "resource": c.resource, "expected": c.expected,
-                            "allowed": c.allowed, "method": c.method} for c in result.least_privilege],
+                            "allowed": c.allowed, "method": c.method, "on": c.target}
+                           for c in result.least_privilege],
         "notPlayed": result.deployment.not_played,
-        "faults": {"requested": faults.requested() if faults else {}, "injected": result.injected},
+        "faults": {"requested": faults.requested() if faults else {}, "injected": result.injected,
+                   "warnings": warnings},
         "invariants": [i.as_json() for i in result.invariants],
         "reservedOfAllowed": {"reserved": reserved, "allowed": allowed,
                               "share": round(reserved / allowed, 4) if allowed else None},
+        "contention": getattr(result, "contention", {}),
         "runSeconds": round(result.seconds, 2),
         "poller": result.poller_stats,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--orders", default="samples/orders.json")
-    parser.add_argument("--inventory", default="samples/inventory.json")
-    parser.add_argument("--summary", default="build/summary.json")
-    parser.add_argument("--faults", default="")
-    args = parser.parse_args(argv)
-    console = Console()
+def fault_warnings(faults: Faults | None, result: RunResult) -> list[str]:
+    """One line per requested fault injected fewer times than asked (a probability: never), with why if known."""
+    if not faults:
+        return []
+    found = []
+    reserved = sum(1 for r in result.runs if r.result == "RESERVED")
+    for key, counts in INJECTED.items():
+        requested = getattr(faults, key)
+        injected = sum(result.injected.get(c, 0) for c in counts)
+        if not requested or (injected and (key not in ("poison", "stall") or injected >= requested)):
+            continue
+        why = (f"a stall starts at the {STALL_FIRST}th reserving check, one environment at a time, and this run "
+               f"reserved {reserved} order(s); use more orders" if key == "stall"
+               else f"no draw hit at {key}={requested} over {len(result.runs)} order(s); raise it or use more orders"
+               if key in ("crash", "duplicate", "throttle") else "")
+        found.append(f"FAULTS {key}: requested {requested:g}, injected {injected}" + (f" ({why})" if why else ""))
+    return found
+
+
+def _export(stack: str) -> dict[str, Any]:
+    """The stack's synth; a missing stack file or bad config is a BadInput with the synth's own words."""
+    stacks = available_stacks()
+    if stack not in stacks:
+        raise BadInput(f"STACK {stack}: no stack file Pulumi.{stack}.yaml; stacks: {', '.join(stacks) or 'none'}")
     try:
-        orders = load_json(args.orders, "ORDERS")
-        inventory = load_json(args.inventory, "INVENTORY")
-        check_inputs(orders, inventory)
-        faults = Faults.parse(args.faults) if args.faults else None
-    except (InputError, FaultsError) as error:
-        console.print(f"[red]error:[/] {error}")
-        return 2
-    export = synthesize(args.stack)
-    console.print(f"stack {args.stack}: {sum(1 for r in export['deployment']['resources'] if r.get('custom'))} "
-                  f"resources synthesized; deploying into the in-process emulator")
+        return synthesize(stack)
+    except SettingsError as error:
+        raise BadInput(f"stack {stack}: {error}") from None  # the same text as `make synth`
+    except yaml.YAMLError as error:
+        raise BadInput(f"STACK {stack}: Pulumi.{stack}.yaml is not YAML: {' '.join(str(error).split())}") from None
+
+
+def _progress_lines(console: Console) -> Callable[[int, int], None]:
+    """``executions ended 40/150, running 12`` every PROGRESS_SECONDS, for a log (no progress bar)."""
+    last = [time.monotonic()]
+
+    def report(done: int, total: int) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_SECONDS:
+            last[0] = time.monotonic()
+            console.print(f"executions ended {done}/{total}, running {total - done}")
+    return report
+
+
+def _run(console: Console, export: dict[str, Any], orders: list[Any], inventory: dict[str, int],
+         faults: Faults | None, log_path: Path) -> RunResult:
+    with log_path.open("w") as log:
+        if not console.is_terminal:
+            return run_orders(export, orders, inventory, faults=faults, worker_log=log,
+                              on_progress=_progress_lines(console))
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task("executions ended", total=len(orders))
+            return run_orders(export, orders, inventory, faults=faults, worker_log=log,
+                              on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.splitlines()[0],
+                                     epilog="exit codes: 0 every check held; 1 a least-privilege check or an "
+                                            "invariant failed; 2 bad input")
+    parser.add_argument("--stack", default="dev", help="stack name: Pulumi.<stack>.yaml (default dev)")
+    parser.add_argument("--orders", default="samples/orders.json", help="JSON array, one execution input each")
+    parser.add_argument("--inventory", default="samples/inventory.json", help="JSON object sku -> stock")
+    parser.add_argument("--summary", default="build/summary.json", help="summary JSON; pictures and worker.log "
+                                                                       "go beside it")
+    parser.add_argument("--faults", default="", help="faults to inject, e.g. crash=0.2,duplicate=0.3,poison=7,stall=1")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(soft_wrap=True)  # a message is one line in a log, whatever the width
     out = Path(args.summary)
+    try:
+        orders = load_orders(args.orders)
+        inventory = load_inventory(args.inventory)
+        faults = Faults.parse(args.faults) if args.faults else None
+        for line in (f"STACK     {args.stack} (Pulumi.{args.stack}.yaml)",
+                     f"ORDERS    {args.orders} ({_count(len(orders), 'order')})",
+                     f"INVENTORY {args.inventory} ({_count(len(inventory), 'sku')})",
+                     f"SUMMARY   {out} (pictures/ and worker.log beside it)",
+                     f"FAULTS    {args.faults or 'none'}"):
+            console.print(line, markup=False, highlight=False)
+        export = _export(args.stack)
+    except (InputError, FaultsError, BadInput) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    console.print(f"stack {args.stack}: {sum(1 for r in export['deployment']['resources'] if r.get('custom'))} "
+                  f"resources synthesized (region {export_region(export)}); deploying into the in-process emulator")
     out.parent.mkdir(parents=True, exist_ok=True)
     log_path = out.parent / "worker.log"
-    with Progress(console=console, transient=True) as progress, log_path.open("w") as log:
-        bar = progress.add_task("executions ended", total=len(orders))
-        result = run_orders(export, orders, inventory, faults=faults, worker_log=log,
-                            on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
+    result = _run(console, export, orders, inventory, faults, log_path)
     picture_paths = pictures(result, out.parent / "pictures")
     show(console, result)
-    out.write_text(json.dumps(summary(result, picture_paths, faults), indent=2) + "\n")
+    warnings = fault_warnings(faults, result)
+    inputs = {"stack": args.stack, "orders": args.orders, "inventory": args.inventory, "summary": str(out)}
+    out.write_text(json.dumps(summary(result, picture_paths, faults, inputs, warnings), indent=2) + "\n")
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"pictures: {', '.join(picture_paths)}")
     console.print(f"worker logs (Powertools JSON): {log_path}")
-    console.print(f"summary: {out}  (dead letters: {result.dead_letters}; final stock: {result.inventory})")
+    console.print(f"summary: {out} (dead letters: {result.dead_letters}; final stock: "
+                  f"{json.dumps(result.inventory, ensure_ascii=False)})", markup=False)
     if any(not c.ok for c in result.least_privilege):
         console.print("[red]least-privilege check failed[/]")
         return 1

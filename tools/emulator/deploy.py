@@ -1,7 +1,10 @@
 """Deploy a stack export into moto: the one description of the stack is the synth.
 
-Every custom resource of the export is either played (created in moto from its inputs) or listed as not
-played, never dropped silently. The function and its event source mapping are not created in moto: the
+Every custom resource of the export is either played (created in moto from its settings) or listed as not
+played, never dropped silently. A resource's settings are read from its ``outputs`` first, then its
+``inputs``: after ``pulumi up`` the outputs carry the provider's defaults too (an SQS queue's
+``maxMessageSize`` of 262,144 bytes when the program leaves it unset), which change what the service
+accepts. Everything is created in the region of the export's AWS provider, as ``pulumi up`` would. The function and its event source mapping are not created in moto: the
 poller in this package plays them in process (moto's own mapping would try to run the function in Docker).
 """
 
@@ -14,9 +17,10 @@ from typing import Any
 
 import boto3
 
-from tools.emulator import moto_fixes
+from tools.emulator import moto_fixes, service_fidelity
 
 REGION = "us-east-1"
+"""The region of an export whose AWS provider names none (the provider's own fallback is the environment)."""
 PLAYED_IN_PROCESS = ("aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping")
 
 
@@ -60,6 +64,8 @@ class Deployment:
     in_process: list[str] = field(default_factory=list)
     not_played: list[str] = field(default_factory=list)
     """URN-style names (type::name) of resources the emulator does not play."""
+    region: str = REGION
+    """The region every resource was created in: the export's (see ``export_region``)."""
 
     @property
     def function(self) -> FunctionSpec:
@@ -80,7 +86,7 @@ class Deployment:
     @property
     def dlq_url(self) -> str:
         queue_name = self.mapping.queue_arn.rsplit(":", 1)[1]
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=self.region)
         attrs = sqs.get_queue_attributes(QueueUrl=self.queues[queue_name], AttributeNames=["RedrivePolicy"])
         return self.queue_url_by_arn(json.loads(attrs["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"])
 
@@ -93,9 +99,38 @@ def _short(resource: dict[str, Any]) -> str:
     return f"{resource['type']}::{resource['urn'].rsplit('::', 1)[1]}"
 
 
+def export_region(export: dict[str, Any]) -> str:
+    """The region of the export's default AWS provider (``pulumi:providers:aws``, ``region`` in its outputs,
+    then inputs); ``REGION`` when it names none."""
+    for resource in export["deployment"]["resources"]:
+        if resource["type"] == "pulumi:providers:aws":
+            region = settings(resource).get("region")
+            if isinstance(region, str) and region:
+                return region
+    return REGION
+
+
+PROVIDER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "aws:sqs/queue:Queue": {"maxMessageSize": 262_144},
+}
+"""Defaults pulumi-aws applies when a property is unset and that change what the service accepts; an export
+written after ``pulumi up`` carries them in ``outputs``, one written before (a preview, an older synth) may
+not. Source: https://www.pulumi.com/registry/packages/aws/api-docs/sqs/queue/ ("maxMessageSize ... The
+default for this attribute is 262144 (256 KiB)")."""
+
+
+def settings(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource's settings: its ``outputs`` first (what the provider reports, defaults included), then
+    its ``inputs`` (what the program set), then the provider's defaults (``PROVIDER_DEFAULTS``)."""
+    return {**PROVIDER_DEFAULTS.get(resource.get("type", ""), {}), **(resource.get("inputs") or {}),
+            **(resource.get("outputs") or {})}
+
+
 def deploy(export: dict[str, Any]) -> Deployment:
-    """Create the export's resources in the active moto mock; returns what the runner needs."""
+    """Create the export's resources in the active moto mock, in the export's region; returns what the
+    runner needs."""
     moto_fixes.apply()
+    service_fidelity.apply()
     resources = [r for r in export["deployment"]["resources"]
                  if r.get("custom") and not r["type"].startswith("pulumi:providers:")]
     order = {t: i for i, t in enumerate((
@@ -104,57 +139,68 @@ def deploy(export: dict[str, Any]) -> Deployment:
         "aws:sns/topic:Topic", "aws:cloudwatch/metricAlarm:MetricAlarm",
     ))}
     resources.sort(key=lambda r: order.get(r["type"], len(order)))
-    out = Deployment()
+    out = Deployment(region=export_region(export))
     for resource in resources:
         player = PLAYERS.get(resource["type"])
         if resource["type"] in PLAYED_IN_PROCESS:
-            _play_in_process(out, resource)
+            _play_in_process(out, resource["type"], settings(resource))
             out.in_process.append(_short(resource))
         elif player is None:
             out.not_played.append(_short(resource))
         else:
-            player(out, resource["inputs"], resource.get("outputs", {}))
+            player(out, settings(resource), resource.get("outputs") or {})
             out.played.append(_short(resource))
     return out
 
 
+QUEUE_ATTRIBUTES = {
+    "visibilityTimeoutSeconds": "VisibilityTimeout",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "maxMessageSize": "MaximumMessageSize",
+    "delaySeconds": "DelaySeconds",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "redrivePolicy": "RedrivePolicy",
+    "redriveAllowPolicy": "RedriveAllowPolicy",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+    "kmsMasterKeyId": "KmsMasterKeyId",
+    "kmsDataKeyReusePeriodSeconds": "KmsDataKeyReusePeriodSeconds",
+}
+"""pulumi-aws queue properties and the SQS attribute each sets
+(https://www.pulumi.com/registry/packages/aws/api-docs/sqs/queue/)."""
+
+
 def _queue(out: Deployment, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-    attrs = {
-        "VisibilityTimeout": inputs.get("visibilityTimeoutSeconds"),
-        "MessageRetentionPeriod": inputs.get("messageRetentionSeconds"),
-        "RedrivePolicy": inputs.get("redrivePolicy"),
-        "RedriveAllowPolicy": inputs.get("redriveAllowPolicy"),
-        "SqsManagedSseEnabled": inputs.get("sqsManagedSseEnabled"),
-        "KmsMasterKeyId": inputs.get("kmsMasterKeyId"),
-    }
-    attributes = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in attrs.items() if v is not None}
-    sqs = boto3.client("sqs", region_name=REGION)
+    """An empty string is how an export shows an unset attribute (a queue with no redrive policy)."""
+    attrs = {attribute: inputs.get(key) for key, attribute in QUEUE_ATTRIBUTES.items()}
+    attributes = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in attrs.items()
+                  if v is not None and v != ""}
+    sqs = boto3.client("sqs", region_name=out.region)
     url = sqs.create_queue(QueueName=inputs["name"], Attributes=attributes)["QueueUrl"]
     out.queues[inputs["name"]] = url
     out.queue_arns[inputs["name"]] = outputs.get("arn", "")
 
 
 def _queue_policy(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    boto3.client("sqs", region_name=REGION).set_queue_attributes(
+    boto3.client("sqs", region_name=out.region).set_queue_attributes(
         QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]}
     )
 
 
 def _role(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    role = boto3.client("iam", region_name=REGION).create_role(
+    role = boto3.client("iam", region_name=out.region).create_role(
         RoleName=inputs["name"], AssumeRolePolicyDocument=inputs["assumeRolePolicy"]
     )
     out.roles[inputs["name"]] = role["Role"]["Arn"]
 
 
 def _role_policy(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    boto3.client("iam", region_name=REGION).put_role_policy(
+    boto3.client("iam", region_name=out.region).put_role_policy(
         RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"]
     )
 
 
 def _table(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb = boto3.client("dynamodb", region_name=out.region)
     ddb.create_table(
         TableName=inputs["name"],
         BillingMode=inputs.get("billingMode", "PAY_PER_REQUEST"),
@@ -170,14 +216,14 @@ def _table(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
 
 
 def _log_group(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    logs = boto3.client("logs", region_name=REGION)
+    logs = boto3.client("logs", region_name=out.region)
     logs.create_log_group(logGroupName=inputs["name"])
     if inputs.get("retentionInDays"):
         logs.put_retention_policy(logGroupName=inputs["name"], retentionInDays=int(inputs["retentionInDays"]))
 
 
 def _state_machine(out: Deployment, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn = boto3.client("stepfunctions", region_name=out.region)
     logging_cfg = inputs.get("loggingConfiguration") or {}
     arn = sfn.create_state_machine(
         name=inputs["name"],
@@ -197,11 +243,11 @@ def _state_machine(out: Deployment, inputs: dict[str, Any], outputs: dict[str, A
 
 
 def _topic(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    boto3.client("sns", region_name=REGION).create_topic(Name=inputs["name"])
+    boto3.client("sns", region_name=out.region).create_topic(Name=inputs["name"])
 
 
 def _alarm(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
-    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
+    boto3.client("cloudwatch", region_name=out.region).put_metric_alarm(
         AlarmName=inputs["name"],
         Namespace=inputs["namespace"],
         MetricName=inputs["metricName"],
@@ -215,15 +261,17 @@ def _alarm(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
     )
 
 
-def _play_in_process(out: Deployment, resource: dict[str, Any]) -> None:
-    inputs = resource["inputs"]
-    if resource["type"] == "aws:lambda/function:Function":
+def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
+    if typ == "aws:lambda/function:Function":
         code = inputs.get("code") or {}
         out.functions[inputs["name"]] = FunctionSpec(
             name=inputs["name"],
             handler=inputs["handler"],
             code_path=code.get("path", "handlers"),
-            environment=dict((inputs.get("environment") or {}).get("variables") or {}),
+            # Lambda sets AWS_REGION and AWS_DEFAULT_REGION in every function's environment
+            # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
+            environment={**dict((inputs.get("environment") or {}).get("variables") or {}),
+                         "AWS_REGION": out.region, "AWS_DEFAULT_REGION": out.region},
             timeout=int(inputs.get("timeout", 3)),
             memory_mb=int(inputs.get("memorySize", 128)),
         )

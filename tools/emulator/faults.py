@@ -122,7 +122,7 @@ class Injector:
         self._local = threading.local()
         self._decided: set[str] = set()
         self._reserving = 0
-        self._sqs = boto3.client("sqs", region_name=REGION)
+        self._sqs = boto3.client("sqs", region_name=queue_url.split(".")[1])  # https://sqs.<region>.amazonaws.com/
         self._thaw = 0.0
 
     def injected(self) -> dict[str, int]:

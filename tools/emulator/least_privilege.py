@@ -19,7 +19,7 @@ from moto import settings
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components.aws_context import AwsContext
-from tools.emulator.deploy import REGION, Deployment
+from tools.emulator.deploy import Deployment
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,16 @@ class Check:
     expected: bool
     allowed: bool
     method: str
+    target: str = ""
+    """What the resource is to the role, for a reader: ``own queue``, ``neighbour table``, ..."""
 
     @property
     def ok(self) -> bool:
         return self.expected == self.allowed
 
 
-def _policies(role: str) -> list[IAMPolicy]:
-    iam = boto3.client("iam", region_name=REGION)
+def _policies(role: str, region: str) -> list[IAMPolicy]:
+    iam = boto3.client("iam", region_name=region)
     names = iam.list_role_policies(RoleName=role)["PolicyNames"]
     documents = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names]
     return [IAMPolicy(d if isinstance(d, str) else json.dumps(d)) for d in documents]
@@ -48,11 +50,11 @@ def _engine_allows(policies: list[IAMPolicy], action: str, resource: str) -> boo
     return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
-def _as_role(role_arn: str) -> boto3.Session:
-    creds = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role_arn, RoleSessionName="least-privilege")
+def _as_role(role_arn: str, region: str) -> boto3.Session:
+    creds = boto3.client("sts", region_name=region).assume_role(RoleArn=role_arn, RoleSessionName="least-privilege")
     c = creds["Credentials"]
     return boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                         aws_session_token=c["SessionToken"], region_name=REGION)
+                         aws_session_token=c["SessionToken"], region_name=region)
 
 
 def _call_allowed(call: Callable[[], Any]) -> bool:
@@ -71,9 +73,9 @@ def _call_allowed(call: Callable[[], Any]) -> bool:
 
 def prove(d: Deployment) -> list[Check]:
     """Run every check; the neighbours are created here and are not part of the stack."""
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=d.region)
     neighbour_queue = sqs.create_queue(QueueName="neighbour-queue")["QueueUrl"]
-    ctx = AwsContext(partition="aws", region=REGION, account_id=d.mapping.queue_arn.split(":")[4])
+    ctx = AwsContext(partition="aws", region=d.region, account_id=d.mapping.queue_arn.split(":")[4])
     queue_arn = d.mapping.queue_arn
     neighbour_queue_arn = ctx.queue_arn("neighbour-queue")
     table_arn, neighbour_table_arn = ctx.table_arn(d.table), ctx.table_arn("neighbour-table")
@@ -85,13 +87,18 @@ def prove(d: Deployment) -> list[Check]:
     sm_role = next(n for n in d.roles if n.endswith("-sm-role"))
     checks: list[Check] = []
 
+    targets = {queue_arn: "own queue", neighbour_queue_arn: "neighbour queue", table_arn: "own table",
+               neighbour_table_arn: "neighbour table", executions: "own executions",
+               neighbour_executions: "neighbour executions", d.state_machine_arn: "own state machine"}
+
     def real(role: str, action: str, url: str, arn: str, expected: bool, call: Callable[[Any, str], Any]) -> None:
-        client = _as_role(d.roles[role]).client("sqs")
-        checks.append(Check(role, action, arn, expected, _call_allowed(lambda: call(client, url)), "call"))
+        client = _as_role(d.roles[role], d.region).client("sqs")
+        checks.append(Check(role, action, arn, expected, _call_allowed(lambda: call(client, url)), "call",
+                            targets[arn]))
 
     def engine(role: str, action: str, resource: str, expected: bool) -> None:
-        checks.append(Check(role, action, resource, expected, _engine_allows(_policies(role), action, resource),
-                            "policy engine"))
+        allowed = _engine_allows(_policies(role, d.region), action, resource)
+        checks.append(Check(role, action, resource, expected, allowed, "policy engine", targets[resource]))
 
     for url, arn, expected in ((d.work_queue_url, queue_arn, True), (neighbour_queue, neighbour_queue_arn, False)):
         real(worker_role, "sqs:ReceiveMessage", url, arn, expected,
@@ -100,8 +107,7 @@ def prove(d: Deployment) -> list[Check]:
              lambda c, u: c.get_queue_attributes(QueueUrl=u, AttributeNames=["All"]))
         real(worker_role, "sqs:SendMessage", url, arn, False,
              lambda c, u: c.send_message(QueueUrl=u, MessageBody="{}"))
-        real(sm_role, "sqs:SendMessage", url, arn, expected, lambda c, u: c.delete_queue(QueueUrl=u)
-             if False else c.send_message(QueueUrl=u, MessageBody='{"probe": true}'))
+        real(sm_role, "sqs:SendMessage", url, arn, expected, lambda c, u: c.send_message(QueueUrl=u, MessageBody='{"probe": true}'))
         real(sm_role, "sqs:ReceiveMessage", url, arn, False, lambda c, u: c.receive_message(QueueUrl=u))
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"):
         engine(worker_role, action, table_arn, True)

@@ -144,7 +144,7 @@ class Poller:
         return batch
 
     def _loop(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=self.mapping.queue_arn.split(":")[3])
         queue_arn = self.mapping.queue_arn
         while not self._stop.is_set():
             messages = self._receive_batch(sqs)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from tools.emulator import invariants
-from tools.emulator.deploy import REGION, Deployment, deploy
+from tools.emulator.deploy import Deployment, deploy
 from tools.emulator.faults import Faults, Injector
 from tools.emulator.invariants import Ended, Invariant
 from tools.emulator.least_privilege import Check, prove
@@ -136,9 +136,9 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # a failed execution is an outcome here, not an error
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         d = deploy(export)
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
+        ddb = boto3.client("dynamodb", region_name=d.region)
+        sfn = boto3.client("stepfunctions", region_name=d.region)
+        sqs = boto3.client("sqs", region_name=d.region)
         for sku, quantity in inventory.items():
             ddb.put_item(TableName=d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
         checks = prove(d) if check_least_privilege else []
@@ -194,7 +194,7 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
 def stop_running(sm_arn: str) -> None:
     """moto runs each execution in a thread that outlives the mock: one left running would later write into
     the next run's resources of the same name (its timeout path sends a message to the queue)."""
-    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn = boto3.client("stepfunctions", region_name=sm_arn.split(":")[3])
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
     for page in pages:
         for execution in page["executions"]:

@@ -1,0 +1,121 @@
+"""`make local` as a user types it (`python -m tools.local ...`, a subprocess): every bad input is one line
+on stderr with exit 2 and no traceback; a stack outside us-east-1 runs end to end.
+
+The commands run in a copy of the project whose stack files are the test's own: a `dev` stack with a key
+that does not exist, a `broken` one that is not YAML, and an `eu` stack in eu-west-1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ("tools", "components", "handlers", "samples", "__main__.py", "service.py", "stack_config.py",
+          "Pulumi.yaml", "Pulumi.prod.yaml")
+BAD_KEY = "orderflow:functionTimeout"
+EU_STACK = """config:
+  aws:region: eu-west-1
+  orderflow:functionTimeoutSeconds: 1
+  orderflow:maxConcurrency: 2
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tree = tmp_path_factory.mktemp("project")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(source, tree / name)
+    (tree / "Pulumi.dev.yaml").write_text(f"config:\n  aws:region: us-east-1\n  {BAD_KEY}: 3\n")
+    (tree / "Pulumi.broken.yaml").write_text("config:\n  aws:region: [us-east-1\n")
+    (tree / "Pulumi.eu.yaml").write_text(EU_STACK)
+    inputs = {"orders.json": [{"orderId": "a1", "items": [{"sku": "A", "quantity": 2}]},
+                              {"orderId": "q0", "items": [{"sku": "A", "quantity": 0}]}],
+              "inventory.json": {"A": 5},
+              "not-json.json": "[1,", "object.json": {"orderId": "a1"}, "array.json": ["A"],
+              "negative.json": {"A": 3, "B": -1}, "long-sku.json": {"S" * 2045: 1},
+              "digits.json": {"A": 123456789012345678901234567890123456789}}
+    for name, value in inputs.items():
+        (tree / name).write_text(value if isinstance(value, str) else json.dumps(value))
+    return tree
+
+
+def local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(project), "COLUMNS": "80"}
+    env.pop("AWS_DEFAULT_REGION", None)
+    return subprocess.run([sys.executable, "-m", "tools.local", "--summary", "out/summary.json", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--orders", "missing.json"], "error: ORDERS missing.json: no such file; give ORDERS=<path to a JSON file>"),
+    (["--orders", "not-json.json"], "error: ORDERS not-json.json: not JSON: Expecting value: line 1 column 4 "
+                                    "(char 3)"),
+    (["--orders", "object.json"], "error: ORDERS object.json: must be a JSON array of orders (each element one "
+                                  "execution's input), got a JSON object"),
+    (["--orders", "orders.json", "--inventory", "array.json"],
+     'error: INVENTORY array.json: must be a JSON object mapping each sku to its stock (e.g. {"A": 5}), got a '
+     "JSON array"),
+    (["--orders", "orders.json", "--inventory", "negative.json"],
+     'error: INVENTORY negative.json: bad stock for sku "B": -1 is not a JSON integer >= 0 (a stock counts units)'),
+    (["--orders", "orders.json", "--inventory", "long-sku.json"],
+     "its key SKU#<sku> is 2049 bytes in UTF-8, over DynamoDB's partition key limit of 2048 bytes; give each sku "
+     "1 to 2044 bytes (UTF-8)"),
+    (["--orders", "orders.json", "--inventory", "digits.json"],
+     "is beyond a DynamoDB number (at most 38 significant digits, below 1E+126); use a smaller stock"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--faults", "crash=0.9"],
+     "error: FAULTS: crash must be a number from 0.0 to 0.5, got '0.9'"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--faults", "stal=1"],
+     "error: FAULTS: unknown key 'stal'"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "nope"],
+     "error: STACK nope: no stack file Pulumi.nope.yaml; stacks: broken, dev, eu, prod"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "broken"],
+     "error: STACK broken: Pulumi.broken.yaml is not YAML: "),
+])
+def test_bad_input_is_one_line_exit_2(project: Path, args: list[str], message: str) -> None:
+    got = local(project, *args)
+    assert got.returncode == 2, got.stderr
+    assert "Traceback" not in got.stderr
+    assert got.stderr.startswith("error: ") and got.stderr.count("\n") == 1, got.stderr
+    assert message in got.stderr
+    assert not (project / "out" / "summary.json").exists()
+
+
+def test_bad_stack_config_reads_as_make_synth_says_it(project: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    synth = subprocess.run([sys.executable, "-m", "tools.synth", "--stack", "dev"], cwd=project, env=env,
+                           capture_output=True, text=True, timeout=600, check=False)
+    got = local(project, "--orders", "orders.json", "--inventory", "inventory.json", "--stack", "dev")
+    assert (synth.returncode, got.returncode) == (2, 2)
+    assert BAD_KEY in got.stderr and "Traceback" not in got.stderr
+    assert got.stderr == synth.stderr
+
+
+def test_a_stack_in_eu_west_1_runs_end_to_end(project: Path) -> None:
+    got = local(project, "--stack", "eu", "--orders", "orders.json", "--inventory", "inventory.json")
+    assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-2000:]
+    assert got.stdout.splitlines()[:5] == [
+        "STACK     eu (Pulumi.eu.yaml)", "ORDERS    orders.json (2 orders)", "INVENTORY inventory.json (1 sku)",
+        "SUMMARY   out/summary.json (pictures/ and worker.log beside it)", "FAULTS    none"]
+    assert "region eu-west-1" in got.stdout
+    assert 'final stock: {"A": 3})' in got.stdout
+    summary = json.loads((project / "out" / "summary.json").read_text())
+    assert [(o["orderId"], o["result"], o["reason"], o["detail"]) for o in summary["orders"]] == [
+        ("a1", "RESERVED", None, None),
+        ("q0", "REJECTED", "InvalidOrder", "items[0].quantity must be a JSON integer >= 1")]
+    assert all(":eu-west-1:" in c["resource"] for c in summary["leastPrivilege"] if c["resource"].startswith("arn:"))
+    assert summary["leastPrivilege"] and all(c["expected"] == c["allowed"] for c in summary["leastPrivilege"])
+    assert {c["on"] for c in summary["leastPrivilege"]} >= {"own queue", "neighbour queue", "own table"}
+    assert all(i["holds"] for i in summary["invariants"])
+    assert "…" not in got.stdout and "Traceback" not in got.stderr
+    (project / "out" / "summary.json").unlink()

@@ -1,0 +1,124 @@
+"""The input files of a run, ORDERS and INVENTORY, read and checked before anything starts.
+
+Each problem is an :class:`InputError` whose text is one line naming the variable, the file and what is
+wrong in JSON terms, listing the bad entries. An order element of any shape is accepted: the worker judges
+it (that is what the run shows). The stock of each sku must be something DynamoDB can store, as the
+inventory table holds it (``pk = "SKU#<sku>"``, ``stock`` a number):
+
+- a partition key value is 1 to 2,048 bytes, UTF-8 encoded;
+- a number has at most 38 significant digits, and a magnitude below 1E+126.
+
+Source: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (now
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html: "Partition key length",
+"Numbers").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SKU_KEY_PREFIX = "SKU#"
+"""The inventory table's partition key of a sku is this prefix and the sku (handlers/inventory/stock.py)."""
+PARTITION_KEY_MAX_BYTES = 2048
+NUMBER_MAX_DIGITS = 38
+NUMBER_MAX_EXCLUSIVE = 10**126
+SHOWN = 3
+"""Bad entries named in a message; the rest are counted."""
+
+
+class InputError(ValueError):
+    """ORDERS or INVENTORY cannot be used; ``str(error)`` is one line for the user."""
+
+
+def load_orders(path: str, variable: str = "ORDERS") -> list[Any]:
+    """The orders of ``path``: a JSON array, each element one execution's input (any JSON value).
+
+    Raises InputError when the file cannot be read, is not JSON, or is not an array.
+    """
+    orders = _read(path, variable)
+    if not isinstance(orders, list):
+        raise InputError(f"{variable} {path}: must be a JSON array of orders (each element one execution's "
+                          f"input), got a JSON {_kind(orders)}")
+    return orders
+
+
+def load_inventory(path: str, variable: str = "INVENTORY") -> dict[str, int]:
+    """The stock of ``path``: a JSON object mapping each sku (string) to a stock (integer >= 0), in units.
+
+    Raises InputError when the file cannot be read, is not JSON, is not an object, or holds a sku or a
+    stock the inventory table cannot store (see the module docstring for DynamoDB's limits).
+    """
+    inventory = _read(path, variable)
+    if not isinstance(inventory, dict):
+        raise InputError(f"{variable} {path}: must be a JSON object mapping each sku to its stock "
+                         f"(e.g. {{\"A\": 5}}), got a JSON {_kind(inventory)}")
+    bad_skus = [sku for sku in inventory if sku_problem(sku)]
+    if bad_skus:
+        raise InputError(f"{variable} {path}: bad sku {_entries(bad_skus)}: {sku_problem(bad_skus[0])}; "
+                         f"give each sku 1 to {PARTITION_KEY_MAX_BYTES - len(SKU_KEY_PREFIX)} bytes (UTF-8)")
+    bad_stock = [sku for sku, stock in inventory.items() if stock_problem(stock)]
+    if bad_stock:
+        first = inventory[bad_stock[0]]
+        raise InputError(f"{variable} {path}: bad stock for sku {_entries(bad_stock)}: {_json(first)} "
+                         f"{stock_problem(first)}")
+    return inventory
+
+
+def sku_problem(sku: str) -> str | None:
+    """Why DynamoDB cannot store ``sku`` as an inventory key, or None."""
+    if not sku:
+        return "a sku must not be empty"
+    size = len((SKU_KEY_PREFIX + sku).encode("utf-8"))
+    if size > PARTITION_KEY_MAX_BYTES:
+        return (f"its key {SKU_KEY_PREFIX}<sku> is {size} bytes in UTF-8, over DynamoDB's partition key limit "
+                f"of {PARTITION_KEY_MAX_BYTES} bytes")
+    return None
+
+
+def stock_problem(stock: Any) -> str | None:
+    """Why ``stock`` is not a stock DynamoDB can store (a JSON integer >= 0 within its number limits), or None."""
+    if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
+        return "is not a JSON integer >= 0 (a stock counts units)"
+    if stock >= NUMBER_MAX_EXCLUSIVE or len(str(stock).rstrip("0")) > NUMBER_MAX_DIGITS:
+        return (f"is beyond a DynamoDB number (at most {NUMBER_MAX_DIGITS} significant digits, below 1E+126); "
+                f"use a smaller stock")
+    return None
+
+
+def _read(path: str, variable: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{variable} {path}: no such file; give {variable}=<path to a JSON file>") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise InputError(f"{variable} {path}: cannot read it: {reason}") from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise InputError(f"{variable} {path}: not JSON: {error}") from None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
+
+
+def _json(value: Any, limit: int = 40) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _entries(keys: list[str]) -> str:
+    """``"A", "B" and 3 more (5 in all)``; the first is the one the rest of the message describes."""
+    shown = ", ".join(_json(k) for k in keys[:SHOWN])
+    return f"{shown} and {len(keys) - SHOWN} more ({len(keys)} in all)" if len(keys) > SHOWN else shown

@@ -1,0 +1,56 @@
+"""Where moto answers differently from AWS in what a run reports, made to answer as AWS does.
+
+- **SQS message size.** SQS measures a message in bytes (the UTF-8 body plus its attributes) against the
+  queue's ``MaximumMessageSize``; moto compares the body's length in characters, so a body of multi-byte
+  characters passes where AWS refuses it. The emulator refuses it with SQS's own error
+  (``InvalidParameterValue``: "Message must be shorter than N bytes").
+  Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+  and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html.
+- **SendTaskFailure's cause.** moto's API layer drops ``cause``, so a rejection's reason (``$.Cause`` in the
+  catching state: ``items[0].quantity must be a JSON integer >= 1``) never reaches the execution's output.
+  It is passed on, as AWS does (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
+"""
+
+from __future__ import annotations
+
+from inspect import signature
+from typing import Any
+
+
+def apply() -> None:
+    """Idempotent: patch moto once per process."""
+    from moto.sqs.models import SQSBackend
+
+    if getattr(SQSBackend, "_orderflow_fidelity", False):
+        return
+    _sqs_size_in_bytes(SQSBackend)
+    _task_failure_cause()
+    SQSBackend._orderflow_fidelity = True  # type: ignore[attr-defined]
+
+
+def _sqs_size_in_bytes(backend: Any) -> None:
+    from moto.sqs.exceptions import InvalidParameterValue
+
+    original = backend._validate_message
+
+    def validate(self: Any, queue: Any, message_body: str, *args: Any, **kwargs: Any) -> None:
+        original(self, queue, message_body, *args, **kwargs)
+        if len(message_body.encode("utf-8")) > int(queue.maximum_message_size):
+            raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than "
+                                        f"{queue.maximum_message_size} bytes.")
+
+    backend._validate_message = validate
+
+
+def _task_failure_cause() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        backend = self.stepfunction_backend  # the ASL interpreter's backend takes a cause; the plain one does not
+        cause = {"cause": self._get_param("cause")} if "cause" in signature(backend.send_task_failure).parameters \
+            else {}
+        backend.send_task_failure(self._get_param("taskToken"), error=self._get_param("error"), **cause)
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
