@@ -56,14 +56,18 @@ def storable_number(value: Decimal) -> bool:
         return False
     if value == 0:
         return True
-    digits = value.normalize().as_tuple().digits
-    return len(digits) <= NUMBER_DIGITS and NUMBER_MIN_POSITIVE <= abs(value) <= NUMBER_MAX
+    return significant_digits(value) <= NUMBER_DIGITS and NUMBER_MIN_POSITIVE <= value.copy_abs() <= NUMBER_MAX  # copy_abs: abs() rounds to 28 digits
+
+
+def significant_digits(value: Decimal) -> int:
+    """Digits from the first to the last non-zero one (exact: ``Decimal.normalize`` would round to 28)."""
+    digits = "".join(map(str, value.as_tuple().digits)).strip("0")
+    return max(1, len(digits))
 
 
 def number_bytes(text: str) -> int:
     """The size DynamoDB counts for a number attribute value: about 1 byte per 2 significant digits, + 1."""
-    digits = len(Decimal(text).normalize().as_tuple().digits)
-    return (digits + 1) // 2 + 1
+    return (significant_digits(Decimal(text)) + 1) // 2 + 1
 
 
 def item_bytes(item: dict[str, dict[str, Any]]) -> int:
