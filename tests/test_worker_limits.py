@@ -98,7 +98,7 @@ def aws_refuses(client: Any, code: str, reasons: list[dict[str, Any]] | None = N
         response: dict[str, Any] = {"Error": {"Code": code, "Message": "One or more parameter values were invalid"}}
         if reasons is not None:
             response["CancellationReasons"] = reasons
-        raise ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+        raise ClientError(response, "TransactWriteItems")
 
     client.meta.events.register("before-call.dynamodb.TransactWriteItems", hook)
 

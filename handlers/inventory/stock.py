@@ -28,11 +28,17 @@ InvalidOrder rejection, never a retry: the same request can only be refused agai
 only when a cancellation reason says so with the item DynamoDB read in that decision (``ALL_OLD``): the sku
 missing, or its stock below the quantity. A conflict is retried in the invocation (bounded, jittered,
 deadline-aware), after the records of one batch touching a common sku have taken turns. Measured with
-``tests/test_worker_conflicts.py`` (threads racing on one hot sku against moto with AWS's conflict shape):
-retrying in place turns every conflict into a reservation or a correct rejection within the batch, where
-the old behaviour (``CONFLICT_RETRY_ATTEMPTS=0``) sends each conflicting record back to the queue for a
-visibility timeout. FIFO per sku or sharded stock would change the deployed topology or every reader of the
-table; neither is needed for a hot sku's one-item write rate.
+the racing harness of ``tests/test_worker_conflicts.py`` (60 one-unit orders on one sku stocked 40, two
+environments handling batches of 10 at once, every transaction in flight 30 ms, AWS's conflict shape):
+
+| handling | conflicts | records sent back to the queue | reserved / rejected in the run |
+|---|---|---|---|
+| ``CONFLICT_RETRY_ATTEMPTS=0`` (redelivery) | 30 | 30 (each waits a visibility timeout) | 30 / 0 |
+| retries only (no turns within a batch) | 279 | 1 (its retries ran out) | 40 / 19 |
+| retries + turns per sku (chosen) | 8 | 0 | 40 / 20 |
+
+FIFO per sku or sharded stock would change the deployed topology or every reader of the table; neither is
+needed for a hot sku's one-item write rate.
 """
 
 from __future__ import annotations
