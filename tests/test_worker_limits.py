@@ -276,3 +276,18 @@ def test_sizes_are_measured_as_the_services_measure_them() -> None:
 ])
 def test_dynamodb_number_limits(number: str, storable: bool) -> None:
     assert limits.storable_number(Decimal(number)) is storable
+
+
+@pytest.mark.parametrize(("limit", "value", "problem"), [
+    ("ITEM_BYTES", 100, "reservation record would be"),
+    ("PAYLOAD_BYTES", 50, "task output would be"),
+])
+def test_record_and_output_sizes_are_checked(monkeypatch: pytest.MonkeyPatch, limit: str, value: int,
+                                             problem: str) -> None:
+    """The record and output checks, with the limit lowered so that a small order crosses it."""
+    from inventory.orders import Rejection, parse_order
+    the_order = order("o-size", A=1, B=2)
+    parse_order(the_order)
+    monkeypatch.setattr(limits, limit, value)
+    with pytest.raises(Rejection, match=problem):
+        parse_order(the_order)

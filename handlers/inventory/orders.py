@@ -103,7 +103,7 @@ def check_sizes(order: Order, execution_arn_chars: int) -> None:
     """
     record = limits.item_bytes({
         "pk": {"S": f"ORDER#{order.order_id}"}, "status": {"S": "RESERVED"},
-        "execution": {"S": "a" * execution_arn_chars}, "token": {"S": "0" * 32},
+        "execution": {"S": "a" * execution_arn_chars},
         "items": {"S": limits.to_json([i.as_json() for i in order.items])},
     })
     if record > limits.ITEM_BYTES:
