@@ -194,7 +194,7 @@ def recorded(emulated: Emulated, orders: int) -> Counter[str]:
 
 
 def test_racing_on_a_hot_sku_retries_in_place(emulated: Emulated) -> None:
-    in_flight, failed, arns = race(emulated, attempts=10, orders=40, stock=25)
+    in_flight, failed, arns = race(emulated, attempts=20, orders=40, stock=25)
     assert in_flight.cancelled > 0  # the two environments did collide
     assert failed == set()  # every conflict was settled within the invocation
     assert recorded(emulated, 40) == {"RESERVED": 25, "REJECTED": 15}
@@ -214,3 +214,34 @@ def test_without_retries_a_conflict_is_redelivered_and_nothing_is_lost(emulated:
     statuses = recorded(emulated, 40)
     assert statuses["RESERVED"] + statuses["REJECTED"] == 40 - len(failed)
     assert emulated.stock("H") == 25 - statuses["RESERVED"]
+
+
+def test_only_a_sku_that_conflicted_takes_turns() -> None:
+    from inventory.conflicts import SkuLocks
+    locks = SkuLocks()
+    with locks.held(["A", "B"]):
+        assert locks._locks == {}  # quiet skus: no lock taken, records stay concurrent
+    locks.heat(["B"])
+    with locks.held(["A", "B"]):
+        assert set(locks._locks) == {"B"} and locks._locks["B"].locked()
+    assert not locks._locks["B"].locked()
+
+
+@pytest.mark.parametrize(("attempts", "deadline_in", "calls"), [
+    (3, None, 4),     # no deadline: every retry is made
+    (3, 3600.0, 4),
+    (3, 0.0, 1),      # the invocation's time is up: no retry, the record goes back to the queue
+    (0, None, 1),
+])
+def test_retries_are_bounded_by_count_and_deadline(attempts: int, deadline_in: float | None, calls: int) -> None:
+    from inventory.conflicts import Conflict, Retry
+    made: list[int] = []
+
+    def conflict() -> None:
+        made.append(1)
+        raise Conflict("TransactionConflict")
+
+    deadline = None if deadline_in is None else time.monotonic() + deadline_in
+    with pytest.raises(Conflict):
+        Retry(attempts, lambda: deadline, sleep=lambda _: None).run(conflict)
+    assert len(made) == calls

@@ -20,7 +20,7 @@ A release message (``action: "release"``, sent by the state machine's failure pa
 execution reserved, and leaves a record so that a late delivery of the check cannot reserve any more.
 
 Environment: ``TABLE_NAME``; ``HEARTBEAT_SECONDS`` (default 60); ``VISIBILITY_TIMEOUT_SECONDS`` (default
-HEARTBEAT_SECONDS / 2); ``ANSWER_CONCURRENCY`` (default 10); ``CONFLICT_RETRY_ATTEMPTS`` (default 10; 0 = a
+HEARTBEAT_SECONDS / 2); ``ANSWER_CONCURRENCY`` (default 10); ``CONFLICT_RETRY_ATTEMPTS`` (default 20; 0 = a
 write conflict fails the record and SQS redelivers it).
 """
 
@@ -53,7 +53,7 @@ UNANSWERABLE_ERRORS = frozenset({"ExecutionDoesNotExist", "InvalidArn", "Validat
 HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
 VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("VISIBILITY_TIMEOUT_SECONDS", str(HEARTBEAT_SECONDS // 2)))
 ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
-CONFLICT_RETRY_ATTEMPTS = int(os.environ.get("CONFLICT_RETRY_ATTEMPTS", "10"))
+CONFLICT_RETRY_ATTEMPTS = int(os.environ.get("CONFLICT_RETRY_ATTEMPTS", "20"))
 
 logger = Logger()
 # botocore's session, not boto3: the worker needs two plain clients, and boto3's own import (resources,

@@ -7,9 +7,10 @@ item's index, and a plain write to an item inside a running transaction gets ``T
 botocore retries neither (they are not in its retry table).
 
 Two measures, one for each source of conflicts:
-- ``SkuLocks``: records of one batch run concurrently in one environment; those that touch a common sku take
-  their turn (locks taken in sku order, so never a deadlock). They would only cancel each other, and each
-  cancelled attempt costs a round trip plus a back-off: one item takes one write at a time whatever we do.
+- ``SkuLocks``: records of one batch run concurrently in one environment; once a sku has conflicted, those
+  that touch it take their turn (locks taken in sku order, so never a deadlock). They would only cancel each
+  other, and each cancelled attempt costs a round trip plus a back-off: one item takes one write at a time
+  whatever we do. Skus that do not conflict keep full concurrency.
 - ``Retry``: conflicts with other environments are retried at once in the invocation, up to
   ``CONFLICT_RETRY_ATTEMPTS`` times, after a full-jitter exponential back-off (base 20 ms, cap 500 ms:
   about the latency of one transaction up to a few dozen), and never past the invocation's deadline minus
@@ -22,9 +23,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +33,8 @@ T = TypeVar("T")
 
 BASE_SECONDS = 0.02
 CAP_SECONDS = 0.5
+HOT_SECONDS = 10.0
+"""How long a sku that conflicted keeps its writers taking turns in one environment."""
 ANSWER_RESERVE_SECONDS = 0.5
 """Time kept, out of the invocation's budget, for the answer after the last attempt."""
 
@@ -78,16 +81,30 @@ class Retry:
 
 
 class SkuLocks:
-    """One environment's writers of a sku take turns; a lock per sku, taken in sorted order."""
+    """One environment's writers of a hot sku take turns; a lock per sku, taken in sorted order.
+
+    A sku is hot for ``HOT_SECONDS`` after a write on it lost to a conflict. Skus that never conflicted are
+    written concurrently, so a batch of records on quiet skus keeps its concurrency.
+    """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        self._hot_until: dict[str, float] = {}
+
+    def heat(self, skus: Iterable[str]) -> None:
+        until = time.monotonic() + HOT_SECONDS
+        with self._guard:
+            for sku in skus:
+                self._hot_until[sku] = until
+
+    def hot(self, sku: str) -> bool:
+        return self._hot_until.get(sku, 0.0) > time.monotonic()
 
     @contextmanager
-    def held(self, skus: Any) -> Iterator[None]:
+    def held(self, skus: Iterable[str]) -> Iterator[None]:
         with self._guard:
-            locks = [self._locks.setdefault(sku, threading.Lock()) for sku in sorted(set(skus))]
+            locks = [self._locks.setdefault(sku, threading.Lock()) for sku in sorted(set(skus)) if self.hot(sku)]
         for lock in locks:
             lock.acquire()
         try:

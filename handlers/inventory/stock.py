@@ -27,16 +27,21 @@ InvalidOrder rejection, never a retry: the same request can only be refused agai
 **Contention** (see ``inventory.conflicts``): a cancelled transaction is an OutOfStock or UnknownSku answer
 only when a cancellation reason says so with the item DynamoDB read in that decision (``ALL_OLD``): the sku
 missing, or its stock below the quantity. A conflict is retried in the invocation (bounded, jittered,
-deadline-aware), after the records of one batch touching a common sku have taken turns. Measured with
-the racing harness of ``tests/test_worker_conflicts.py`` (60 one-unit orders on one sku stocked 40, two
-environments handling batches of 10 at once, every transaction in flight 30 ms, AWS's conflict shape):
+deadline-aware), and the records of one environment touching a sku that conflicted take turns. Measured
+with the racing harness of ``tests/test_worker_conflicts.py`` (60 one-unit orders on one sku stocked 40,
+two environments handling batches of 10 at once, every transaction in flight 30 ms, AWS's conflict shape;
+two runs each, 20 retries):
 
-| handling | conflicts | records sent back to the queue | reserved / rejected in the run |
-|---|---|---|---|
-| ``CONFLICT_RETRY_ATTEMPTS=0`` (redelivery) | 30 | 30 (each waits a visibility timeout) | 30 / 0 |
-| retries only (no turns within a batch) | 279 | 1 (its retries ran out) | 40 / 19 |
-| retries + turns per sku (chosen) | 8 | 0 | 40 / 20 |
+| handling | conflicts | records sent back to the queue | reserved / rejected | seconds |
+|---|---|---|---|---|
+| ``CONFLICT_RETRY_ATTEMPTS=0`` (redelivery) | 39, 49 | 39, 49 (each waits a visibility timeout) | 21 / 0, 11 / 0 | 4.2, 3.5 |
+| retries, records always concurrent | 282, 271 | 0, 0 | 40 / 20 | 6.7, 6.8 |
+| retries, records on a common sku always in turn | 113, 193 | 0, 0 | 40 / 20 | 6.6, 6.3 |
+| retries, turns once a sku conflicted (chosen) | 101, 165 | 0, 0 | 40 / 20 | 5.6, 5.5 |
 
+With 10 retries, one record in some runs ran out of them (one environment in turn keeps the item busy), so
+the default is 20, bounded by the invocation's deadline. Turns only for skus that conflicted keep a batch on
+quiet skus fully concurrent (taking turns always would serialize every batch sharing a sku, conflict or not).
 FIFO per sku or sharded stock would change the deployed topology or every reader of the table; neither is
 needed for a hot sku's one-item write rate.
 """
@@ -44,8 +49,9 @@ needed for a hot sku's one-item write rate.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -86,12 +92,13 @@ def order_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}}
 
 
+T = TypeVar("T")
 _NEW = "attribute_not_exists(pk)"
 _NEW_OR_RELEASED = "attribute_not_exists(pk) OR #s = :released"
 
 
 class Stock:
-    def __init__(self, client: Any, table: str, conflict_attempts: int = 10) -> None:
+    def __init__(self, client: Any, table: str, conflict_attempts: int = 20) -> None:
         self._ddb = client
         self._table = table
         self.conflict_attempts = conflict_attempts
@@ -105,12 +112,24 @@ class Stock:
         ``deadline``: ``time.monotonic()`` value after which conflicts are no longer retried here.
         Returns the recorded Outcome (which may be another execution's, or RELEASED); raises TransientError.
         """
+        skus = [item.sku for item in order.items]
+        return self._settle(skus, deadline, lambda: self._reserve_once(order, execution, over_released))
+
+    def _settle(self, skus: list[str], deadline: float | None, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (hot skus taking turns), retrying conflicts; TransientError when they persist."""
+        def turn() -> T:
+            with self._locks.held(skus):
+                try:
+                    return attempt()
+                except Conflict:
+                    self._locks.heat(skus)
+                    raise
+
         retry = Retry(self.conflict_attempts, lambda: deadline)
-        with self._locks.held(item.sku for item in order.items):
-            try:
-                return retry.run(lambda: self._reserve_once(order, execution, over_released))
-            except Conflict as conflict:
-                raise TransientError(f"write conflict after {retry.retried} retries: {conflict}") from conflict
+        try:
+            return retry.run(turn)
+        except Conflict as conflict:
+            raise TransientError(f"write conflict after {retry.retried} retries: {conflict}") from conflict
 
     def _reserve_once(self, order: Order, execution: str, over_released: bool) -> Outcome:
         writes = [self._take(item) for item in order.items]
@@ -191,12 +210,8 @@ class Stock:
     def release(self, order_id: str, items: tuple[Item, ...], execution: str,
                 deadline: float | None = None) -> bool:
         """Give back the stock ``execution`` reserved for the order, once; False when it holds none now."""
-        retry = Retry(self.conflict_attempts, lambda: deadline)
-        with self._locks.held(item.sku for item in items):
-            try:
-                return retry.run(lambda: self._release_once(order_id, items, execution))
-            except Conflict as conflict:
-                raise TransientError(f"write conflict after {retry.retried} retries: {conflict}") from conflict
+        skus = [item.sku for item in items]
+        return self._settle(skus, deadline, lambda: self._release_once(order_id, items, execution))
 
     def _release_once(self, order_id: str, items: tuple[Item, ...], execution: str) -> bool:
         writes: list[dict[str, Any]] = [{"Update": {
@@ -227,12 +242,9 @@ class Stock:
 
     def abandon(self, order_id: str, execution: str, deadline: float | None = None) -> str:
         """For an execution on its failure path: release its reservation, or block one that has not happened."""
-        retry = Retry(self.conflict_attempts, lambda: deadline)
         try:
-            retry.run(lambda: self._tombstone(order_id, execution))
+            self._settle([], deadline, lambda: self._tombstone(order_id, execution))
             return "NOTHING_RESERVED"
-        except Conflict as conflict:
-            raise TransientError(f"write conflict after {retry.retried} retries: {conflict}") from conflict
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
