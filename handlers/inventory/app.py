@@ -1,18 +1,27 @@
 """Lambda entry point: answer each Check Inventory task from the SQS batch, never losing a message.
 
-Per record: parse the envelope, validate the order, reserve (idempotent per order), answer the token.
+Per record: check the envelope whole (``inventory.envelope``) before any call, validate the order, reserve
+(idempotent per order, see ``inventory.stock`` for the order contract), answer the token.
 - reserved -> SendTaskSuccess ``{orderId, status: "RESERVED", items}``;
 - OutOfStock / UnknownSku / InvalidOrder -> SendTaskFailure with that error name (the rejection path);
 - transient errors -> the record is reported failed; SQS redelivers it, then moves it to the DLQ;
-- no usable token or execution -> reported failed (ends in the DLQ), logged with its messageId;
+- a message that can never be answered (bad envelope; InvalidArn, ExecutionDoesNotExist, ValidationException,
+  InvalidOutput, AccessDenied on its execution) -> what it reserved is given back, the record is reported
+  failed (it reaches the DLQ after maxReceiveCount receives) and logged;
 - a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
   unless its execution succeeded with it; the message is deleted.
+Every failed record leaves one log line at WARNING or above (order id, execution, error class and message;
+never the task token); a rejection's cause is in the "answered" line. Heartbeats follow ``inventory.heartbeat``.
 
 No Powertools Tracer: the X-Ray SDK it loads doubled the cold import (see ``make bench``); the function's
 Active tracing still records every invocation, and the state machine traces every execution.
 
 A release message (``action: "release"``, sent by the state machine's failure path) gives back what its
 execution reserved, and leaves a record so that a late delivery of the check cannot reserve any more.
+
+Environment: ``TABLE_NAME``; ``HEARTBEAT_SECONDS`` (default 60); ``VISIBILITY_TIMEOUT_SECONDS`` (default
+HEARTBEAT_SECONDS / 2); ``ANSWER_CONCURRENCY`` (default 10); ``CONFLICT_RETRY_ATTEMPTS`` (default 20; 0 = a
+write conflict fails the record and SQS redelivers it).
 """
 
 from __future__ import annotations
@@ -20,9 +29,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
@@ -31,27 +40,32 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inventory.orders import Rejection, parse_order
+from inventory import limits
+from inventory.envelope import Envelope, UnanswerableMessage, parse_envelope
+from inventory.heartbeat import Heartbeat, first_beat_after, message_age
+from inventory.orders import ORDER_ID, Rejection, parse_order
 from inventory.stock import Outcome, Stock, TransientError
 
 DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+UNANSWERABLE_ERRORS = frozenset({"ExecutionDoesNotExist", "InvalidArn", "ValidationException", "InvalidOutput",
+                                 "AccessDeniedException"})
+"""Errors meaning the message can never be answered, however often it comes back."""
 HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
+VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("VISIBILITY_TIMEOUT_SECONDS", str(HEARTBEAT_SECONDS // 2)))
 ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
+CONFLICT_RETRY_ATTEMPTS = int(os.environ.get("CONFLICT_RETRY_ATTEMPTS", "20"))
 
 logger = Logger()
 # botocore's session, not boto3: the worker needs two plain clients, and boto3's own import (resources,
 # s3transfer) would add about 60 ms to every cold start (`make bench`, cold_import_seconds).
 _session = botocore.session.get_session()
 sfn = _session.create_client("stepfunctions")
-stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"))
-
-
-class UnanswerableMessage(Exception):
-    """No usable task token or execution: nobody can be told, so the message must reach the DLQ."""
+stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"), CONFLICT_RETRY_ATTEMPTS)
+_current = threading.local()  # the record this thread handles: its token, to keep it out of every log line
 
 
 class ConcurrentBatchProcessor(BatchProcessor):
-    """Handles the records of one batch concurrently, at most ``workers`` at a time."""
+    """Handles the records of one batch concurrently, at most ``workers`` at a time; logs every failure."""
 
     def __init__(self, workers: int) -> None:
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -60,168 +74,171 @@ class ConcurrentBatchProcessor(BatchProcessor):
     def process(self) -> list[tuple]:
         return list(self._pool.map(self._process_record, self.records))
 
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        error = exception[1]
+        token = getattr(_current, "token", "")
+        message = str(error).replace(token, "<taskToken>") if token else str(error)
+        log = logger.error if isinstance(error, UnanswerableMessage) else logger.warning
+        log("record failed; SQS redelivers it, and moves it to the dead-letter queue after maxReceiveCount",
+            extra={"error_class": type(error).__name__, "error": message[:2000]})
+        return super().failure_handler(record, exception)
+
 
 processor = ConcurrentBatchProcessor(ANSWER_CONCURRENCY)
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """What the state machine puts in the message body: a check (with its task token) or a release."""
-
-    token: str
-    execution: str
-    order: Any
-    action: str = "check"
-
-
-def parse_envelope(record: SQSRecord) -> Envelope:
-    try:
-        body = json.loads(record.body)
-    except (TypeError, ValueError) as error:
-        raise UnanswerableMessage(f"body is not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise UnanswerableMessage("body is not a JSON object")
-    action, token, execution = body.get("action", "check"), body.get("taskToken"), body.get("execution")
-    if action not in ("check", "release"):
-        raise UnanswerableMessage(f"unknown action {action!r}")
-    if action == "check" and (not isinstance(token, str) or not token):
-        raise UnanswerableMessage("body carries no taskToken")
-    if not isinstance(execution, str) or ":execution:" not in execution:
-        raise UnanswerableMessage("body carries no execution ARN")
-    return Envelope(token=token or "", execution=execution, order=body.get("order"), action=action)
-
-
-class Heartbeat:
-    """Beats once when a delivery starts, then every HEARTBEAT_SECONDS / 3 while its work runs.
-
-    Why the first beat: a delivery that fails comes back after the queue's visibility timeout, and
-    HeartbeatSeconds = visibility timeout + function timeout, so a beat at the start of every delivery is
-    what keeps the task alive until the next one, however long the message waited in the queue before.
-    It runs beside the work (a record costs the longer of the two, not their sum); the record is not
-    reported done before it has returned.
-    """
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-        self._interval = max(1.0, HEARTBEAT_SECONDS / 3)
-        self._stop = threading.Event()
-        self._first = threading.Event()
-
-    def __enter__(self) -> Heartbeat:
-        threading.Thread(target=self._run, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._first.wait(self._interval)
-
-    def _run(self) -> None:
-        alive = self._beat()
-        self._first.set()
-        while alive and not self._stop.wait(self._interval):
-            alive = self._beat()
-
-    def _beat(self) -> bool:
-        try:
-            sfn.send_task_heartbeat(taskToken=self._token)
-            return True
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if self._stop.is_set() and code in DEAD_TOKEN_ERRORS:
-                logger.debug("first heartbeat landed after the answer", extra={"error": code})
-            else:
-                logger.warning("heartbeat refused", extra={"error": code})
-            return code not in DEAD_TOKEN_ERRORS  # a throttled beat is tried again at the next interval
-        except BotoCoreError as error:  # the network, not the task: try again at the next interval
-            logger.warning("heartbeat not sent", extra={"error": type(error).__name__})
-            return True
-
-
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
     logger.thread_safe_clear_keys()
-    logger.thread_safe_append_keys(message_id=record.message_id)
-    try:
-        envelope = parse_envelope(record)
-    except UnanswerableMessage as error:
-        logger.error("unanswerable message, leaving it for the dead-letter queue", extra={"reason": str(error)})
-        raise
-    order_id = envelope.order.get("orderId") if isinstance(envelope.order, dict) else None
-    logger.thread_safe_append_keys(order_id=order_id, execution=envelope.execution, action=envelope.action)
+    _current.token = ""
+    logger.thread_safe_append_keys(message_id=record.message_id, **_peek(record.body))
+    envelope = parse_envelope(record.body)
+    _current.token = envelope.token
+    deadline = _deadline(lambda_context)
     if envelope.action == "release":
-        return release(envelope, order_id)
-    with Heartbeat(envelope.token):
-        outcome = decide(envelope)
-    return answer(envelope, outcome)
+        return release(envelope, deadline)
+    first = first_beat_after(int(record.attributes.approximate_receive_count or 1),
+                             message_age(record.attributes.sent_timestamp), HEARTBEAT_SECONDS,
+                             VISIBILITY_TIMEOUT_SECONDS)
+    with Heartbeat(lambda: beat(envelope.token), first, HEARTBEAT_SECONDS / 3):
+        outcome = decide(envelope, deadline)
+    return answer(envelope, outcome) if outcome is not None else "STALE"
 
 
-def decide(envelope: Envelope) -> Outcome:
+def _peek(body: str) -> dict[str, Any]:
+    """The order id and execution of a body, for the log, before it is checked (shortened, never the token)."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    order = data.get("order")
+    order_id = order.get("orderId") if isinstance(order, dict) else None
+    return {"order_id": str(order_id)[:100] if order_id is not None else None,
+            "execution": str(data["execution"])[:300] if "execution" in data else None, "action": str(data.get("action", "check"))[:20]}
+
+
+def _deadline(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return time.monotonic() + remaining() / 1000 if remaining else None
+
+
+def beat(token: str) -> bool:
+    """One SendTaskHeartbeat; False when the task is gone. A throttled or unsent beat is tried at the next one."""
+    try:
+        sfn.send_task_heartbeat(taskToken=token)
+        return True
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        logger.warning("heartbeat refused", extra={"error": code})
+        return code not in DEAD_TOKEN_ERRORS
+    except BotoCoreError as error:
+        logger.warning("heartbeat not sent", extra={"error": type(error).__name__})
+        return True
+
+
+def decide(envelope: Envelope, deadline: float | None) -> Outcome | None:
+    """The order's outcome; None for a stale check (its order was released and its token is dead)."""
     try:
         order = parse_order(envelope.order)
     except Rejection as rejection:
         return Outcome(status="REJECTED", reason=rejection.reason, detail=rejection.detail)
-    return stock.reserve(order, envelope.execution)
+    outcome = stock.reserve(order, envelope.execution, deadline=deadline)
+    if outcome.status != "RELEASED":
+        return outcome
+    if not token_is_live(envelope.token):
+        describe(envelope)  # an execution that never existed: unanswerable, to the DLQ
+        logger.warning("check for a released order with a dead task token; message deleted",
+                       extra={"released_by": outcome.execution})
+        return None
+    outcome = stock.reserve(order, envelope.execution, over_released=True, deadline=deadline)
+    if outcome.status == "RELEASED":
+        raise TransientError("the order's record is still RELEASED after a fresh decision")
+    return outcome
+
+
+def token_is_live(token: str) -> bool:
+    """Ask Step Functions whether the task waits on this token (one SendTaskHeartbeat)."""
+    try:
+        sfn.send_task_heartbeat(taskToken=token)
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] in DEAD_TOKEN_ERRORS:
+            return False
+        raise
 
 
 def answer(envelope: Envelope, outcome: Outcome) -> str:
     try:
         if outcome.reserved:
-            order_id = envelope.order["orderId"]
-            output = {"orderId": order_id, "status": "RESERVED", "items": [i.as_json() for i in outcome.items]}
-            sfn.send_task_success(taskToken=envelope.token, output=json.dumps(output))
-        elif outcome.status == "REJECTED":
-            sfn.send_task_failure(taskToken=envelope.token, error=outcome.reason, cause=outcome.detail[:32768])
-        else:  # RELEASED: the execution that held this reservation already ended without it
-            settle_dead_token(envelope, outcome, "ReservationReleased")
-            return outcome.status
+            sfn.send_task_success(taskToken=envelope.token, output=outcome.output())
+        else:
+            sfn.send_task_failure(taskToken=envelope.token, error=outcome.reason[:limits.ERROR_CHARS],
+                                  cause=outcome.detail[:limits.CAUSE_CHARS])
     except ClientError as error:
         code = error.response["Error"]["Code"]
+        if code in UNANSWERABLE_ERRORS:
+            give_back(envelope, outcome)
+            raise UnanswerableMessage(f"{code} answering the task: {error}") from error
         if code not in DEAD_TOKEN_ERRORS:
             raise
         settle_dead_token(envelope, outcome, code)
-    logger.info("answered", extra={"status": outcome.status, "reason": outcome.reason})
+        return outcome.status
+    logger.info("answered", extra={"status": outcome.status, "reason": outcome.reason, "detail": outcome.detail})
     return outcome.status
+
+
+def give_back(envelope: Envelope, outcome: Outcome) -> bool:
+    """Release what this message's execution holds for the order; False when it holds nothing."""
+    if not (outcome.reserved and outcome.execution == envelope.execution):
+        return False
+    return stock.release(outcome.order_id, outcome.items, envelope.execution)
 
 
 def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
     """The task is gone: keep the stock only if its execution succeeded with this reservation."""
     owned = outcome.reserved and outcome.execution == envelope.execution
+    execution = describe(envelope, outcome)
+    if execution["status"] == "RUNNING" and owned:
+        raise TransientError(f"{code} while the execution still runs; deciding when it ends")
+    released = give_back(envelope, outcome) if not kept(execution) else False
+    logger.warning("task token is dead; message deleted",
+                   extra={"error": code, "execution_status": execution["status"], "released": released})
+
+
+def describe(envelope: Envelope, outcome: Outcome | None = None) -> dict[str, Any]:
+    """DescribeExecution; an execution that cannot exist makes the message unanswerable (after giving back)."""
     try:
-        execution = sfn.describe_execution(executionArn=envelope.execution)
+        return dict(sfn.describe_execution(executionArn=envelope.execution))
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "AccessDeniedException"):
+        code = error.response["Error"]["Code"]
+        if code not in UNANSWERABLE_ERRORS:
             raise
-        if owned:  # a forged message reserved stock for an execution that never existed
-            stock.release(envelope.order["orderId"], outcome.items)
-        raise UnanswerableMessage(f"{code} and no such execution: not a message of this workflow") from error
-    if execution["status"] == "RUNNING":
-        raise TransientError(f"{code} while the execution still runs; deciding later")
-    kept = execution["status"] == "SUCCEEDED" and json.loads(execution.get("output") or "{}").get("status") == (
-        "RESERVED"
-    )
-    released = stock.release(envelope.order["orderId"], outcome.items) if owned and not kept else False
-    logger.warning(
-        "task token is dead; message deleted",
-        extra={"error": code, "execution_status": execution["status"], "released": released},
-    )
+        if outcome is not None:
+            give_back(envelope, outcome)  # a forged message reserved stock for an execution that never existed
+        raise UnanswerableMessage(f"{code}: no such execution; not a message of this workflow") from error
 
 
-def release(envelope: Envelope, order_id: Any) -> str:
+def kept(execution: Mapping[str, Any]) -> bool:
+    """True when the execution succeeded with its reservation."""
+    if execution["status"] != "SUCCEEDED":
+        return False
+    try:
+        return bool(json.loads(execution.get("output") or "{}").get("status") == "RESERVED")
+    except (ValueError, AttributeError):
+        return False
+
+
+def release(envelope: Envelope, deadline: float | None) -> str:
     """The execution is on its failure path: give back what it reserved, unless it succeeded with it."""
-    if not isinstance(order_id, str) or not order_id:
-        logger.info("release: the order has no id, so nothing was reserved for it")
+    order_id = envelope.order_id
+    if not order_id or not ORDER_ID.fullmatch(order_id):
+        logger.info("release: the order has no valid id, so nothing was reserved for it")
         return "NOTHING_TO_RELEASE"
-    try:
-        execution = sfn.describe_execution(executionArn=envelope.execution)
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "AccessDeniedException"):
-            raise
-        raise UnanswerableMessage("release for an execution that does not exist") from error
-    if execution["status"] == "SUCCEEDED" and json.loads(execution.get("output") or "{}").get("status") == (
-        "RESERVED"
-    ):
+    if kept(describe(envelope)):
         logger.warning("release refused: the execution succeeded with its reservation")
         return "KEPT"
-    result = stock.abandon(order_id, envelope.execution)
+    result = stock.abandon(order_id, envelope.execution, deadline)
     logger.info("released", extra={"result": result})
     return result
 
