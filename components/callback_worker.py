@@ -15,14 +15,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
+from components import iam, powertools
+from components.alarms import AlarmTargets, Watched, alarm_topic, worker_alarms
 from components.aws_context import AwsContext
+from components.code_asset import source_archive
 from components.definition import CallbackDefinition
 from components.settings import DLQ_RETENTION_SECONDS, WorkerSettings
 
 LAMBDA_RUNTIME = "python3.13"
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/latest"
-"""The public SSM parameter Powertools documents for its layer's latest ARN."""
 MAX_BASE_NAME = 52
 """Longest name prefix that leaves room for the longest suffix ("-worker-role") in a 64-character IAM name."""
 
@@ -49,6 +49,14 @@ class CallbackWorkerArgs:
     """Customer-managed KMS key for both queues; default SSE-SQS. Each role then gets exactly its KMS actions."""
     alarm_topic: bool = False
     """Create an SNS topic and send every alarm to it."""
+    alarm_topic_arn: str | None = None
+    """Send every alarm to this existing SNS topic instead (exclusive with ``alarm_topic``)."""
+    alarm_emails: tuple[str, ...] = ()
+    """Email addresses subscribed to the created alarm topic."""
+    alarm_https_endpoints: tuple[str, ...] = ()
+    """HTTPS endpoints subscribed to the created alarm topic."""
+    protect: bool = True
+    """Protect the dead-letter queue (``protect``: a destroy or replacement needs an explicit unprotect)."""
     task_name: str = "Check Inventory"
     """Name of the callback state in the definition."""
 
@@ -75,7 +83,7 @@ class CallbackWorker(pulumi.ComponentResource):
     state_machine_role_arn: pulumi.Output[str]
     """ARN of the state machine's role."""
     alarm_topic_arn: pulumi.Output[str | None]
-    """ARN of the alarm topic, when one is created."""
+    """ARN of the topic the alarms notify (created or given), or None."""
 
     def __init__(self, name: str, args: CallbackWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:index:CallbackWorker", name, None, opts)
@@ -109,7 +117,8 @@ class CallbackWorker(pulumi.ComponentResource):
                 "states.amazonaws.com",
                 {
                     "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": sm_arn},
+                    # the machine, its versions (<arn>:<n>) and aliases (<arn>:<alias>); names hold no ':'
+                    "ArnLike": {"aws:SourceArn": [sm_arn, f"{sm_arn}:*"]},
                 },
             ),
             opts=child,
@@ -122,7 +131,13 @@ class CallbackWorker(pulumi.ComponentResource):
             opts=child,
         )
 
+        granted: set[str] = set()
+
         def grant(role: aws.iam.Role, suffix: str, statements: list[dict[str, Any]]) -> aws.iam.RolePolicy:
+            # the resource name carries the suffix: one suffix per component, whatever the role (else one URN twice)
+            if suffix in granted:
+                raise ValueError(f"{name}: grant {suffix!r} registered twice (one URN for two RolePolicy resources)")
+            granted.add(suffix)
             return aws.iam.RolePolicy(
                 f"{name}-{suffix}",
                 name=suffix,
@@ -147,7 +162,7 @@ class CallbackWorker(pulumi.ComponentResource):
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [queue_arn]}),
             **encryption,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -180,10 +195,11 @@ class CallbackWorker(pulumi.ComponentResource):
         kms_grants = []
         if args.kms_key_arn:
             kms_grants = [
-                grant(sm_role, "queue-key", [iam.allow("EncryptMessages", ["kms:GenerateDataKey", "kms:Decrypt"],
-                                                       [args.kms_key_arn])]),
-                grant(worker_role, "queue-key", [iam.allow("DecryptMessages", ["kms:Decrypt"],
-                                                           [args.kms_key_arn])]),
+                grant(sm_role, "encrypt-messages", [iam.allow("EncryptMessages",
+                                                              ["kms:GenerateDataKey", "kms:Decrypt"],
+                                                              [args.kms_key_arn])]),
+                grant(worker_role, "decrypt-messages", [iam.allow("DecryptMessages", ["kms:Decrypt"],
+                                                                  [args.kms_key_arn])]),
             ]
 
         # --- worker Lambda ---
@@ -204,9 +220,7 @@ class CallbackWorker(pulumi.ComponentResource):
             [iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])],
         )
         extra = [grant(worker_role, "work", args.worker_statements)] if args.worker_statements else []
-        layer = aws.ssm.get_parameter(
-            name=POWERTOOLS_LAYER_PARAMETER.format(architecture=s.architecture, runtime=LAMBDA_RUNTIME)
-        ).value
+        layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME)
         function = aws.lambda_.Function(
             f"{name}-worker",
             name=names["function"],
@@ -215,7 +229,7 @@ class CallbackWorker(pulumi.ComponentResource):
             runtime=LAMBDA_RUNTIME,
             architectures=[s.architecture],
             handler=args.handler,
-            code=pulumi.FileArchive(args.code_path),
+            code=source_archive(args.code_path),
             layers=[layer],
             timeout=s.function_timeout_seconds,
             memory_size=s.function_memory_mb,
@@ -314,38 +328,11 @@ class CallbackWorker(pulumi.ComponentResource):
         )
 
         # --- alarms ---
-        topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", opts=child) if args.alarm_topic else None
-        actions = [topic.arn] if topic else []
-
-        def alarm(suffix: str, namespace: str, metric: str, dimensions: dict[str, Any], threshold: float,
-                  statistic: str, description: str) -> aws.cloudwatch.MetricAlarm:
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                name=f"{base}-{suffix}",
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=statistic,
-                period=60,
-                evaluation_periods=1,
-                threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            )
-
-        alarm("dlq-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": dlq.name}, 0,
-              "Maximum", "Messages in the dead-letter queue: a task could not be answered.")
-        alarm("oldest-message", "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": queue.name},
-              s.oldest_message_alarm_seconds or 60, "Maximum",
-              "Work waits in the queue; tasks will time out on their heartbeat if it keeps growing.")
-        alarm("executions-failed", "AWS/States", "ExecutionsFailed", {"StateMachineArn": state_machine.arn}, 0,
-              "Sum", "Technical failures (timeouts, undeliverable tasks); business rejections succeed.")
-        alarm("executions-timed-out", "AWS/States", "ExecutionsTimedOut",
-              {"StateMachineArn": state_machine.arn}, 0, "Sum", "Executions that outlived their own timeout.")
+        targets = AlarmTargets(args.alarm_topic, args.alarm_topic_arn, args.alarm_emails, args.alarm_https_endpoints)
+        topic = alarm_topic(name, base, targets, self)
+        notify: pulumi.Input[str] | None = topic.arn if topic else args.alarm_topic_arn
+        worker_alarms(name, base, Watched(queue.name, dlq.name, function.name, state_machine.arn),
+                      [notify] if notify else [], s.oldest_message_alarm_seconds or 60, self)
 
         self.queue_url = queue.url
         self.queue_arn = queue.arn
@@ -356,7 +343,7 @@ class CallbackWorker(pulumi.ComponentResource):
         self.function_arn = function.arn
         self.worker_role_arn = worker_role.arn
         self.state_machine_role_arn = sm_role.arn
-        self.alarm_topic_arn = topic.arn if topic else pulumi.Output.from_input(None)
+        self.alarm_topic_arn = pulumi.Output.from_input(notify)
         self.event_source_mapping_id = mapping.id
         self.register_outputs(
             {

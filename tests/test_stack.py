@@ -71,7 +71,8 @@ def test_trust_policies_are_limited(dev_export: dict[str, Any]) -> None:
     assert sm["Principal"] == {"Service": "states.amazonaws.com"}
     assert sm["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory"},
+        "ArnLike": {"aws:SourceArn": [f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory",
+                                      f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory:*"]},
     }
     (worker,) = roles["orderflow-dev-inventory-worker-role"]
     assert worker["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -147,10 +148,11 @@ def test_state_machine_and_worker(stack: str, request: Any) -> None:
               for r in resources(export, "aws:cloudwatch/logGroup:LogGroup")}
     assert set(groups) == {f"/aws/lambda/orderflow-{stack}-inventory-worker",
                            f"/aws/vendedlogs/states/orderflow-{stack}-inventory"}
-    alarms = {(r["inputs"]["namespace"], r["inputs"]["metricName"])
+    alarms = {(r["inputs"].get("namespace"), r["inputs"].get("metricName"))
               for r in resources(export, "aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
-            ("AWS/States", "ExecutionsTimedOut"), ("AWS/SQS", "ApproximateAgeOfOldestMessage")} == alarms
+    assert {(None, None), ("AWS/States", "ExecutionsFailed"), ("AWS/States", "ExecutionsAborted"),
+            ("AWS/States", "ExecutionsTimedOut"), ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+            ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} == alarms
     (table,) = resources(export, "aws:dynamodb/table:Table")
     assert table["inputs"]["billingMode"] == "PAY_PER_REQUEST"
     assert table["inputs"]["pointInTimeRecovery"] == {"enabled": True}
@@ -212,7 +214,7 @@ CONFIG_ERRORS = [
     ({"reservedConcurrency": "3", "maxConcurrency": "5"}, "reservedConcurrency=3 must be >= maxConcurrency=5"),
     ({"alarmTopic": "maybe"}, "alarmTopic='maybe' is not one of {true, false}"),
     ({"kmsKeyArn": "alias/mine"}, "kmsKeyArn='alias/mine' is not a KMS key ARN"),
-    ({"batchsize": "10"}, "orderflow:batchsize is not a known key"),
+    ({"batchsize": "10"}, "orderflow:batchsize is not a known key; did you mean `orderflow:batchSize`?"),
 ]
 
 

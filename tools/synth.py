@@ -19,23 +19,36 @@ from typing import Any
 
 import yaml
 
+from tools.synth_mocks import AccountFixture, SynthMocks
+from tools.synth_monitor import RegistrationError, StrictMonitor
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "orderflow"
-ACCOUNT_ID = "123456789012"
-"""The emulator's account and region, so synthesized ARNs and URLs are the ones moto serves."""
 DEFAULT_REGION = "us-east-1"
-POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{runtime}-{arch}:27"
 PROVIDER_VERSION = "7.51.1"
 
 
+class StackFileError(Exception):
+    """The stack file is missing or unreadable; the message names it and what to do."""
+
+
 def stack_config(stack: str) -> dict[str, str]:
-    """The stack file's config as the CLI hands it to the program: namespaced keys, string values."""
+    """The stack file's config as the CLI hands it to the program: namespaced keys, string values.
+
+    A bare key belongs to the project's namespace, as the CLI reads it.
+    """
     path = ROOT / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        raise SystemExit(f"no stack file {path.name}; stacks: {', '.join(available_stacks())}")
-    data = yaml.safe_load(path.read_text()) or {}
+        raise StackFileError(f"no stack file {path.name} for stack {stack!r}; stacks: {', '.join(available_stacks())}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name} is not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
+        raise StackFileError(f"{path.name}: `config` must be a mapping of key: value")
     config = {}
     for key, value in (data.get("config") or {}).items():
+        key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
         if isinstance(value, bool):
             config[key] = "true" if value else "false"
         elif isinstance(value, dict | list):
@@ -49,54 +62,33 @@ def available_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
-def _computed(typ: str, name: str, inputs: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
-    """The id and computed outputs AWS returns for a resource, derived from its (physical) name."""
-    phys = inputs.get("name") or name
-    arn = f"arn:aws:{{svc}}:{region}:{account}:{{res}}"
-    if typ == "aws:sqs/queue:Queue":
-        url = f"https://sqs.{region}.amazonaws.com/{account}/{phys}"
-        return url, {"arn": arn.format(svc="sqs", res=phys), "url": url, "name": phys}
-    if typ == "aws:iam/role:Role":
-        return phys, {"arn": f"arn:aws:iam::{account}:role/{phys}", "name": phys, "uniqueId": f"AROA{_digest(phys)[:16].upper()}"}
-    if typ == "aws:iam/rolePolicy:RolePolicy":
-        return f"{inputs.get('role')}:{phys}", {"name": phys}
-    if typ == "aws:sqs/queuePolicy:QueuePolicy":
-        return str(inputs.get("queueUrl")), {}
-    if typ == "aws:cloudwatch/logGroup:LogGroup":
-        return phys, {"arn": arn.format(svc="logs", res=f"log-group:{phys}"), "name": phys}
-    if typ == "aws:lambda/function:Function":
-        fn_arn = arn.format(svc="lambda", res=f"function:{phys}")
-        return phys, {"arn": fn_arn, "qualifiedArn": f"{fn_arn}:$LATEST", "version": "$LATEST", "name": phys,
-                      "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"}
-    if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
-        d = _digest(name)
-        uuid = f"{d[:8]}-{d[8:12]}-4{d[13:16]}-8{d[17:20]}-{d[20:32]}"
-        return uuid, {"uuid": uuid, "arn": arn.format(svc="lambda", res=f"event-source-mapping:{uuid}")}
-    if typ == "aws:sfn/stateMachine:StateMachine":
-        sm_arn = arn.format(svc="states", res=f"stateMachine:{phys}")
-        return sm_arn, {"arn": sm_arn, "name": phys, "status": "ACTIVE"}
-    if typ == "aws:dynamodb/table:Table":
-        return phys, {"arn": arn.format(svc="dynamodb", res=f"table/{phys}"), "name": phys}
-    if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-        return phys, {"arn": arn.format(svc="cloudwatch", res=f"alarm:{phys}"), "name": phys}
-    if typ == "aws:sns/topic:Topic":
-        topic_arn = arn.format(svc="sns", res=phys)
-        return topic_arn, {"arn": topic_arn, "name": phys}
-    return f"{name}-id", {}
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _plain(value: Any) -> Any:
-    """Inputs as JSON: archives and assets in the form the state file uses."""
+    """Inputs as JSON: assets and archives in the form the state file uses, each with a content hash.
+
+    An archive's hash covers its entries' names and contents in sorted order, so it changes exactly when a
+    shipped file does (the engine hashes an archive's contents too).
+    """
     import pulumi
 
-    if isinstance(value, pulumi.FileArchive | pulumi.FileAsset):
-        kind = "4dabf18193072939515e22adb298388d"
-        sig = "0def7320c3a5731c473e5ecbe6d01bc7" if isinstance(value, pulumi.FileArchive) else "c44067f5952c0a294b673a41bacd8c17"
-        return {kind: sig, "path": value.path}
+    if isinstance(value, pulumi.FileAsset):
+        return {SIG_KEY: ASSET_SIG, "path": value.path, "hash": _file_hash(value.path)}
+    if isinstance(value, pulumi.AssetArchive):
+        assets = {name: _plain(asset) for name, asset in sorted(value.assets.items())}
+        digest = hashlib.sha256()
+        for name, asset in assets.items():
+            digest.update(f"{name}\0{asset.get('hash', '')}\0".encode())
+        return {SIG_KEY: ARCHIVE_SIG, "assets": assets, "hash": digest.hexdigest()}
+    if isinstance(value, pulumi.FileArchive):
+        return {SIG_KEY: ARCHIVE_SIG, "path": value.path}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -107,16 +99,21 @@ def _plain(value: Any) -> Any:
 
 
 def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
-               config_overrides: dict[str, str] | None = None, program: Path | None = None) -> dict[str, Any]:
+               config_overrides: dict[str, str] | None = None, program: Path | None = None,
+               account: AccountFixture | None = None) -> dict[str, Any]:
     """Run the program for ``stack`` under mocks; returns the stack export as a dict.
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
+    ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`).
+    Raises SettingsError (bad stack config), StackFileError (no/unreadable stack file) and RegistrationError
+    (the engine would refuse the program).
     """
-    return contextvars.Context().run(_synthesize, stack, preview, computed, config_overrides or {}, program)
+    return contextvars.Context().run(_synthesize, stack, preview, computed, config_overrides or {}, program,
+                                     account or AccountFixture())
 
 
-def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, str],
-                program: Path | None) -> dict[str, Any]:
+def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, str], program: Path | None,
+                account: AccountFixture) -> dict[str, Any]:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import pulumi
     from pulumi.runtime import mocks as pmocks
@@ -125,61 +122,56 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
     config = {**stack_config(stack), **overrides}
     region = config.get("aws:region", DEFAULT_REGION)
     provider_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:aws::default_{PROVIDER_VERSION.replace('.', '_')}"
+    default_provider = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
     records: list[dict[str, Any]] = []
 
-    class Mocks(pmocks.Mocks):
-        def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-            if not args.custom:
-                return None, {}
-            rid, outputs = _computed(args.typ, args.name, args.inputs, region, ACCOUNT_ID)
-            if not computed:
-                return (None if preview else rid), dict(args.inputs)
-            return rid, {**args.inputs, **outputs}
+    def record(request: Any, response: Any) -> None:
+        state = monitor.resources[response.urn].state
+        entry: dict[str, Any] = {
+            "urn": response.urn, "custom": bool(request.custom), "type": request.type,
+            "id": response.id or None, "parent": request.parent or None,
+            "inputs": _plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
+            "outputs": _plain(dict(state)) if request.custom else {},
+        }
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            entry["provider"] = request.provider or default_provider
+        if request.protect:
+            entry["protect"] = True
+        if request.dependencies:
+            entry["dependencies"] = sorted(request.dependencies)
+        records.append(entry)
 
-        def call(self, args: pmocks.MockCallArgs) -> Any:
-            token = args.token
-            if token == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/synth", "userId": "synth",
-                        "id": ACCOUNT_ID}
-            if token == "aws:index/getRegion:getRegion":
-                return {"region": region, "name": region, "id": region,
-                        "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
-            if token == "aws:index/getPartition:getPartition":
-                return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                        "reverseDnsPrefix": "com.amazonaws"}
-            if token == "aws:ssm/getParameter:getParameter":
-                parts = str(args.args["name"]).split("/")  # /aws/service/powertools/python/<arch>/<runtime>/latest
-                value = POWERTOOLS_LAYER.format(region=region, arch=parts[5], runtime=parts[6].replace(".", ""))
-                return {"name": args.args["name"], "value": value, "type": "String", "id": args.args["name"],
-                        "arn": f"arn:aws:ssm:{region}::parameter{args.args['name']}", "version": 1,
-                        "insecureValue": value, "withDecryption": True}
-            raise NotImplementedError(f"synth mocks do not answer {token}")
-
-    class Monitor(pmocks.MockMonitor):
-        def RegisterResource(self, request: Any) -> Any:
-            response = super().RegisterResource(request)
-            if request.type != "pulumi:pulumi:Stack":
-                urn = response.urn
-                reg = self.resources[urn]
-                records.append({
-                    "urn": urn,
-                    "custom": bool(request.custom),
-                    "type": request.type,
-                    "id": reg.id,
-                    "parent": request.parent or None,
-                    "inputs": _plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
-                    "outputs": _plain(dict(reg.state)) if request.custom else {},
-                })
-            return response
-
-    mocks = Mocks()
+    mocks = SynthMocks(region, account, computed=computed, preview=preview)
+    monitor = StrictMonitor(mocks, record)
     set_all_config(config)
-    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=Monitor(mocks))
+    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     sys.path.insert(0, str(ROOT))
     try:
         pmocks.test(lambda: runpy.run_path(str(program or ROOT / "__main__.py"), run_name="__main__"))()
+    except Exception as error:
+        raise _cause(error, monitor.errors) from None
     finally:
         sys.path.remove(str(ROOT))
+    if monitor.errors:
+        raise RegistrationError(monitor.errors[0])
+    return _export(stack, region, provider_urn, records, pulumi)
+
+
+def _cause(error: Exception, refusals: list[str]) -> Exception:
+    """The user-facing error behind a failed program run: a refusal, a SettingsError, or the error itself."""
+    from components.settings import SettingsError
+
+    if refusals:
+        return RegistrationError(refusals[0])
+    seen: Exception | None = error
+    while seen is not None:
+        if isinstance(seen, SettingsError | RegistrationError | StackFileError):
+            return seen
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    return error
+
+
+def _export(stack: str, region: str, provider_urn: str, records: list[dict[str, Any]], pulumi: Any) -> dict[str, Any]:
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
     resources: list[dict[str, Any]] = [
         {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {}},
@@ -190,9 +182,7 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
     for record in records:
         entry = {k: v for k, v in record.items() if v is not None or k == "parent"}
         entry["parent"] = record["parent"] or stack_urn
-        if record["custom"]:
-            entry["provider"] = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
-        else:
+        if not record["custom"]:
             entry.pop("id", None)
         resources.append(entry)
     return {"version": 3, "deployment": {
@@ -203,25 +193,48 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the stack export; 0 ok, 1 the engine would refuse the program, 2 bad stack config or stack file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
     args = parser.parse_args(argv)
     from components.settings import SettingsError
 
+    _quiet_warnings()
     try:
         export = synthesize(args.stack)
-    except SettingsError as error:
-        print(f"error: stack {args.stack}: {error}", file=sys.stderr)
+    except (SettingsError, StackFileError) as error:
+        for line in str(error).splitlines():
+            print(f"error: stack {args.stack} (Pulumi.{args.stack}.yaml): {line}", file=sys.stderr)
         return 2
+    except RegistrationError as error:
+        print(f"error: stack {args.stack}: the Pulumi engine would refuse this program: {error}", file=sys.stderr)
+        return 1
     text = json.dumps(export, indent=2, sort_keys=True) + "\n"
     if args.out:
-        Path(args.out).write_text(text)
+        try:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text)
+        except OSError as error:
+            print(f"error: --out {args.out}: cannot write ({error.strerror}); give a writable path", file=sys.stderr)
+            return 2
         count = sum(1 for r in export["deployment"]["resources"] if r.get("custom"))
         print(f"wrote {args.out}: {count} resources of stack {args.stack}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _quiet_warnings() -> None:
+    """Program warnings (``pulumi.log.warn``) print as ``warning: ...``; nothing else reaches stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""A resource monitor for the offline synth that refuses what the Pulumi engine refuses at registration.
+
+Pulumi's ``MockMonitor`` stores every registration by URN and accepts anything; the engine does not. This
+monitor applies the engine's registration checks, in its words (pulumi/pulumi, pkg/resource/deploy):
+
+- a custom resource's type must be a ``package:module:Name`` token (``source_eval.go``, via
+  ``tokens.ParseTypeToken``): "Type '<t>' is not a valid type token (must have format '*:*:*')";
+- a parent must already be registered (``step_generator.go`` ``checkParent``): "could not find parent resource
+  <urn>";
+- a URN may be registered once (``step_generator.go`` ``generateURN``, diag 2001): "Duplicate resource URN
+  '<urn>'; try giving it a unique name";
+- every ``depends_on``, property dependency, ``deleted_with`` and explicit provider must name a registered
+  resource (the snapshot integrity check, ``snapshot.go`` ``VerifyIntegrity``): "resource <urn>'s dependency
+  <dep> refers to missing resource", "... property dependency <dep> (from property <p>) refers to missing
+  resource", "resource <urn> is specified as being deleted with <dep>, which is missing", "resource <urn> refers to
+  unknown provider <ref>".
+
+The first refusal fails the synth with :class:`RegistrationError`, as the engine fails the preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.runtime import mocks as pmocks
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class RegistrationError(Exception):
+    """The engine would refuse the program at registration; the message is the engine's."""
+
+
+class StrictMonitor(pmocks.MockMonitor):
+    """MockMonitor plus the engine's registration checks; calls ``record(request, response)`` per resource."""
+
+    def __init__(self, mocks: pmocks.Mocks, record: Callable[[Any, Any], None]) -> None:
+        super().__init__(mocks)
+        self.registered: set[str] = set()
+        self.provider_refs: set[str] = set()
+        self.errors: list[str] = []
+        self._record = record
+
+    def _refuse(self, message: str) -> RegistrationError:
+        self.errors.append(message)
+        return RegistrationError(message)
+
+    def _check(self, request: Any, urn: str) -> str | None:
+        """The engine's first objection to this registration, or None."""
+        if request.custom and request.type.count(":") < 2:
+            return f"Type '{request.type}' is not a valid type token (must have format '*:*:*')"
+        if request.parent and request.parent not in self.registered:
+            return f"could not find parent resource {request.parent}"
+        if urn in self.registered:
+            return f"Duplicate resource URN '{urn}'; try giving it a unique name"
+        for dep in request.dependencies:
+            if dep not in self.registered:
+                return f"resource {urn}'s dependency {dep} refers to missing resource"
+        for prop, deps in request.propertyDependencies.items():
+            for dep in deps.urns:
+                if dep not in self.registered:
+                    return (f"resource {urn}'s property dependency {dep} (from property {prop}) refers to "
+                            "missing resource")
+        deleted_with = getattr(request, "deletedWith", "")
+        if deleted_with and deleted_with not in self.registered:
+            return f"resource {urn} is specified as being deleted with {deleted_with}, which is missing"
+        if request.custom and request.provider and request.provider not in self.provider_refs:
+            return f"resource {urn} refers to unknown provider {request.provider}"
+        return None
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.registered.add(urn)
+            return super().RegisterResource(request)
+        problem = self._check(request, urn)
+        if problem:
+            raise self._refuse(problem)
+        response = super().RegisterResource(request)
+        self.registered.add(urn)
+        if request.type.startswith("pulumi:providers:"):
+            self.provider_refs.add(f"{urn}::{response.id}")
+        self._record(request, response)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.parent and request.parent not in self.registered:
+            raise self._refuse(f"could not find parent resource {request.parent}")
+        if urn in self.registered:
+            raise self._refuse(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        response = super().ReadResource(request)
+        self.registered.add(urn)
+        return response
