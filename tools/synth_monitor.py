@@ -15,15 +15,18 @@ monitor applies the engine's registration checks, in its words (pulumi/pulumi, p
   resource", "resource <urn> is specified as being deleted with <dep>, which is missing", "resource <urn> refers to
   unknown provider <ref>".
 
-The first refusal fails the synth with :class:`RegistrationError`, as the engine fails the preview.
+The first refusal fails the synth with :class:`RegistrationError`, as the engine fails the preview. Where the
+engine's words do not name the resource being registered, ``(resource <urn>)`` is appended.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from pulumi.runtime import mocks as pmocks
+from pulumi.runtime.settings import get_project, get_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -41,6 +44,20 @@ class StrictMonitor(pmocks.MockMonitor):
         self.provider_refs: set[str] = set()
         self.errors: list[str] = []
         self._record = record
+        self._lock = threading.Lock()  # the SDK registers from several threads at once
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole qualified type chain, none for the root stack.
+
+        (``Deployment.generateURN`` and ``resource.NewURN``; MockMonitor keeps only the parent's last type and
+        prefixes the stack's.)
+        """
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), qualified, name])
 
     def _refuse(self, message: str) -> RegistrationError:
         self.errors.append(message)
@@ -49,9 +66,9 @@ class StrictMonitor(pmocks.MockMonitor):
     def _check(self, request: Any, urn: str) -> str | None:
         """The engine's first objection to this registration, or None."""
         if request.custom and request.type.count(":") < 2:
-            return f"Type '{request.type}' is not a valid type token (must have format '*:*:*')"
+            return f"Type '{request.type}' is not a valid type token (must have format '*:*:*') (resource {urn})"
         if request.parent and request.parent not in self.registered:
-            return f"could not find parent resource {request.parent}"
+            return f"could not find parent resource {request.parent} (resource {urn})"
         if urn in self.registered:
             return f"Duplicate resource URN '{urn}'; try giving it a unique name"
         for dep in request.dependencies:
@@ -74,11 +91,12 @@ class StrictMonitor(pmocks.MockMonitor):
         if request.type == STACK_TYPE:
             self.registered.add(urn)
             return super().RegisterResource(request)
-        problem = self._check(request, urn)
-        if problem:
-            raise self._refuse(problem)
+        with self._lock:
+            problem = self._check(request, urn)
+            if problem:
+                raise self._refuse(problem)
+            self.registered.add(urn)
         response = super().RegisterResource(request)
-        self.registered.add(urn)
         if request.type.startswith("pulumi:providers:"):
             self.provider_refs.add(f"{urn}::{response.id}")
         self._record(request, response)
@@ -86,10 +104,10 @@ class StrictMonitor(pmocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.parent and request.parent not in self.registered:
-            raise self._refuse(f"could not find parent resource {request.parent}")
-        if urn in self.registered:
-            raise self._refuse(f"Duplicate resource URN '{urn}'; try giving it a unique name")
-        response = super().ReadResource(request)
-        self.registered.add(urn)
-        return response
+        with self._lock:
+            if request.parent and request.parent not in self.registered:
+                raise self._refuse(f"could not find parent resource {request.parent} (resource {urn})")
+            if urn in self.registered:
+                raise self._refuse(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            self.registered.add(urn)
+        return super().ReadResource(request)
