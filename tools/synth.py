@@ -8,6 +8,7 @@ the policy pack's offline audit and the local emulator read it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextvars
 import hashlib
 import json
@@ -141,6 +142,9 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
             entry["dependencies"] = sorted(request.dependencies)
         records.append(entry)
 
+    loop = asyncio.new_event_loop()  # this run's own loop, closed below (an unclosed loop is noise at exit)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_reported_elsewhere)
     mocks = SynthMocks(region, account, computed=computed, preview=preview)
     monitor = StrictMonitor(mocks, record)
     set_all_config(config)
@@ -152,9 +156,30 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
         raise _cause(error, monitor.errors) from None
     finally:
         sys.path.remove(str(ROOT))
+        _close(loop)
     if monitor.errors:
         raise RegistrationError(monitor.errors[0])
     return _export(stack, region, provider_urn, records, pulumi)
+
+
+def _reported_elsewhere(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Drop asyncio's "exception was never retrieved" for the error the synth raises itself; report others."""
+    from components.settings import SettingsError
+
+    if isinstance(context.get("exception"), SettingsError | RegistrationError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed run left pending, then close the loop."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
 
 
 def _cause(error: Exception, refusals: list[str]) -> Exception:
@@ -163,11 +188,13 @@ def _cause(error: Exception, refusals: list[str]) -> Exception:
 
     if refusals:
         return RegistrationError(refusals[0])
-    seen: Exception | None = error
-    while seen is not None:
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in chain:
         if isinstance(seen, SettingsError | RegistrationError | StackFileError):
-            return seen
-        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+            return seen  # type: ignore[return-value]
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
     return error
 
 

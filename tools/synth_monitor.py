@@ -21,6 +21,7 @@ engine's words do not name the resource being registered, ``(resource <urn>)`` i
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,24 @@ from pulumi.runtime import mocks as pmocks
 from pulumi.runtime.settings import get_project, get_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _in_own_loop(call: Callable[[], Any]) -> Any:
+    """Run a monitor call made from a worker thread with an event loop that is closed afterwards.
+
+    MockMonitor opens an event loop in every worker thread it is called from and never closes it; at exit the
+    garbage collector closes them after their file descriptors are gone, and asyncio prints "Exception ignored
+    ... Invalid file descriptor" on stderr.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return call()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 class RegistrationError(Exception):
@@ -96,7 +115,7 @@ class StrictMonitor(pmocks.MockMonitor):
             if problem:
                 raise self._refuse(problem)
             self.registered.add(urn)
-        response = super().RegisterResource(request)
+        response = _in_own_loop(lambda: super(StrictMonitor, self).RegisterResource(request))
         if request.type.startswith("pulumi:providers:"):
             self.provider_refs.add(f"{urn}::{response.id}")
         self._record(request, response)
@@ -110,4 +129,7 @@ class StrictMonitor(pmocks.MockMonitor):
             if urn in self.registered:
                 raise self._refuse(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self.registered.add(urn)
-        return super().ReadResource(request)
+        return _in_own_loop(lambda: super(StrictMonitor, self).ReadResource(request))
+
+    def Invoke(self, request: Any) -> Any:
+        return _in_own_loop(lambda: super(StrictMonitor, self).Invoke(request))
