@@ -33,20 +33,26 @@ class StackFileError(Exception):
     """The stack file is missing or unreadable; the message names it and what to do."""
 
 
-def stack_config(stack: str) -> dict[str, str]:
+def stack_config(stack: str, path: Path | None = None) -> dict[str, str]:
     """The stack file's config as the CLI hands it to the program: namespaced keys, string values.
 
-    A bare key belongs to the project's namespace, as the CLI reads it.
+    ``path`` defaults to ``Pulumi.<stack>.yaml`` beside the program. A bare key belongs to the project's
+    namespace, as the CLI reads it.
     """
-    path = ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise StackFileError(f"no stack file {path.name} for stack {stack!r}; stacks: {', '.join(available_stacks())}")
+    path = path or ROOT / f"Pulumi.{stack}.yaml"
+    shown = path.name if path.parent == ROOT else str(path)
+    if not path.is_file():
+        raise StackFileError(f"no stack file {shown} for stack {stack!r}; stacks here: "
+                             f"{', '.join(available_stacks())} (give one with --stack, or write {shown})")
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML ({str(error).splitlines()[0]})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise StackFileError(f"{shown} is not valid YAML ({where}{problem}); fix the file") from None
     if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
-        raise StackFileError(f"{path.name}: `config` must be a mapping of key: value")
+        raise StackFileError(f"{shown}: `config` must be a mapping of key: value")
     config = {}
     for key, value in (data.get("config") or {}).items():
         key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
@@ -101,26 +107,27 @@ def _plain(value: Any) -> Any:
 
 def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
                config_overrides: dict[str, str] | None = None, program: Path | None = None,
-               account: AccountFixture | None = None) -> dict[str, Any]:
+               account: AccountFixture | None = None, stack_file: Path | None = None) -> dict[str, Any]:
     """Run the program for ``stack`` under mocks; returns the stack export as a dict.
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
-    ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`).
+    ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`); ``stack_file`` reads
+    the config from another file than ``Pulumi.<stack>.yaml``.
     Raises SettingsError (bad stack config), StackFileError (no/unreadable stack file) and RegistrationError
     (the engine would refuse the program).
     """
-    return contextvars.Context().run(_synthesize, stack, preview, computed, config_overrides or {}, program,
+    config = {**stack_config(stack, stack_file), **(config_overrides or {})}
+    return contextvars.Context().run(_synthesize, stack, preview, computed, config, program,
                                      account or AccountFixture())
 
 
-def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, str], program: Path | None,
+def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str], program: Path | None,
                 account: AccountFixture) -> dict[str, Any]:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime.config import set_all_config
 
-    config = {**stack_config(stack), **overrides}
     region = config.get("aws:region", DEFAULT_REGION)
     provider_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:aws::default_{PROVIDER_VERSION.replace('.', '_')}"
     default_provider = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
@@ -224,15 +231,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
+    parser.add_argument("--stack-file", type=Path, default=None,
+                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
     args = parser.parse_args(argv)
+    source = args.stack_file or Path(f"Pulumi.{args.stack}.yaml")
     from components.settings import SettingsError
 
     _quiet_warnings()
     try:
-        export = synthesize(args.stack)
-    except (SettingsError, StackFileError) as error:
+        export = synthesize(args.stack, stack_file=args.stack_file)
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SettingsError as error:
         for line in str(error).splitlines():
-            print(f"error: stack {args.stack} (Pulumi.{args.stack}.yaml): {line}", file=sys.stderr)
+            print(f"error: {source}: {line}", file=sys.stderr)
         return 2
     except RegistrationError as error:
         print(f"error: stack {args.stack}: the Pulumi engine would refuse this program: {error}", file=sys.stderr)
