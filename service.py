@@ -26,6 +26,7 @@ def inventory_service(name: str, config: StackConfig, ctx: AwsContext) -> tuple[
             alarm_emails=config.alarm_emails,
             alarm_https_endpoints=config.alarm_https_endpoints,
             protect=config.protect,
+            powertools_layer_arn=config.powertools_layer_arn,
         ),
     )
     return table, worker

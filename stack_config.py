@@ -14,12 +14,19 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.arn_patterns import EMAIL, KMS_ALIAS_ARN, KMS_KEY_ARN, SNS_TOPIC_ARN, is_https_endpoint
+from components.arn_patterns import (
+    EMAIL,
+    KMS_ALIAS_ARN,
+    KMS_KEY_ARN,
+    LAYER_VERSION_ARN,
+    SNS_TOPIC_ARN,
+    is_https_endpoint,
+)
 from components.settings import SettingsError, WorkerSettings
 
 NAMESPACE = "orderflow"
 PROGRAM_KEYS = ("kmsKeyArn", "alarmTopic", "alarmTopicArn", "alarmEmails", "alarmHttpsEndpoints", "development",
-                "protectStatefulResources")
+                "protectStatefulResources", "powertoolsLayerArn")
 BOOLEANS = {"true": True, "false": False}
 
 
@@ -42,6 +49,8 @@ class StackConfig:
     """The stack is a development stack (its stateful resources may be destroyed freely by default)."""
     protect: bool = True
     """Protect stateful resources: table deletion protection and ``protect`` on the table and dead-letter queue."""
+    powertools_layer_arn: str | None = None
+    """A Powertools layer version ARN to use instead of the public one (partitions without it)."""
 
 
 def known_keys() -> list[str]:
@@ -134,6 +143,10 @@ def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
     kms = _kms(raw, problems)
     topic = _bool(raw, "alarmTopic", False, problems)
     topic_arn, emails, https = _alarms(raw, topic, problems)
+    layer = raw.get("powertoolsLayerArn") or None
+    if layer is not None and not LAYER_VERSION_ARN.fullmatch(layer):
+        problems.append(f"powertoolsLayerArn={layer!r} is not a Lambda layer version ARN "
+                        "(arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>)")
     development = _bool(raw, "development", False, problems)
     protect = _bool(raw, "protectStatefulResources", not development, problems)
     settings = None
@@ -144,7 +157,8 @@ def parse_stack_config(raw: Mapping[str, str]) -> StackConfig:
     if problems or settings is None:
         raise SettingsError(problems)
     return StackConfig(settings=settings, kms_key_arn=kms, alarm_topic=topic, alarm_topic_arn=topic_arn,
-                       alarm_emails=emails, alarm_https_endpoints=https, development=development, protect=protect)
+                       alarm_emails=emails, alarm_https_endpoints=https, development=development, protect=protect,
+                       powertools_layer_arn=layer)
 
 
 def parse_namespaced(config: Mapping[str, str]) -> StackConfig:

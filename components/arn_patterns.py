@@ -29,6 +29,8 @@ KEY_ID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[
 KMS_KEY_ARN = re.compile(rf"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}")
 KMS_ALIAS_ARN = re.compile(rf"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:alias/[A-Za-z0-9/_-]+")
 SNS_TOPIC_ARN = re.compile(rf"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:[A-Za-z0-9_-]{{1,256}}")
+LAYER_VERSION_ARN = re.compile(rf"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:layer:[A-Za-z0-9_-]{{1,140}}:[0-9]+")
+"""A Lambda layer version ARN (https://docs.aws.amazon.com/lambda/latest/api/API_LayerVersionsListItem.html)."""
 EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}")
 """An address SNS can subscribe (local part @ domain with a dot); SNS confirms it by mail."""
 

@@ -55,6 +55,8 @@ class CallbackWorkerArgs:
     """Email addresses subscribed to the created alarm topic."""
     alarm_https_endpoints: tuple[str, ...] = ()
     """HTTPS endpoints subscribed to the created alarm topic."""
+    powertools_layer_arn: str | None = None
+    """Powertools layer to use instead of the public one of the pinned version (for partitions without it)."""
     protect: bool = True
     """Protect the dead-letter queue (``protect``: a destroy or replacement needs an explicit unprotect)."""
     task_name: str = "Check Inventory"
@@ -220,7 +222,7 @@ class CallbackWorker(pulumi.ComponentResource):
             [iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])],
         )
         extra = [grant(worker_role, "work", args.worker_statements)] if args.worker_statements else []
-        layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME)
+        layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME, args.powertools_layer_arn)
         function = aws.lambda_.Function(
             f"{name}-worker",
             name=names["function"],

@@ -29,17 +29,20 @@ def layer_parameter(architecture: str, runtime: str, version: str = POWERTOOLS_V
     return PARAMETER.format(architecture=architecture, runtime=runtime, version=version)
 
 
-def layer_arn(parent: pulumi.Resource, partition: str, architecture: str, runtime: str) -> pulumi.Output[str]:
-    """The pinned layer's ARN, looked up with ``parent``'s provider.
+def layer_arn(parent: pulumi.Resource, partition: str, architecture: str, runtime: str,
+              given: str | None = None) -> pulumi.Input[str]:
+    """The pinned layer's ARN: ``given`` when set, else looked up with ``parent``'s provider.
 
     Raises SettingsError (before any lookup) in a partition where Powertools publishes no parameter; in a region
     of the ``aws`` partition that lacks it, the preview fails with the provider's ParameterNotFound naming the
     parameter.
     """
+    if given:
+        return given
     name = layer_parameter(architecture, runtime)
     if partition not in PUBLISHED_PARTITIONS:
         raise SettingsError([
             f"partition {partition!r}: Powertools publishes its layer parameter {name} only in the aws partition; "
-            "deploy in a commercial region, or publish the layer in your account and pass its ARN"
+            f"publish Powertools {POWERTOOLS_VERSION} as a layer in your account and set powertoolsLayerArn to it"
         ])
     return aws.ssm.get_parameter_output(name=name, opts=pulumi.InvokeOutputOptions(parent=parent)).value

@@ -3,7 +3,8 @@
 Resources get the id and computed outputs AWS gives them (ARNs and URLs built from the physical name, in the
 region's partition), over the provider defaults a real deploy reports (:mod:`tools.synth_defaults`). Invokes
 answer as the account would: caller identity, region, partition, the pinned Powertools layer parameter (only in
-the ``aws`` partition, as published), and the Lambda concurrency quota (:class:`AccountFixture`).
+the ``aws`` partition, as published), and the Lambda concurrency quota (:class:`AccountFixture`). A lookup AWS
+refuses answers with a failure, as the engine reports a provider's error to the program.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import mocks as pmocks
+from pulumi.runtime.settings import get_project, get_stack
 
 from tools.synth_defaults import with_provider_defaults
 
@@ -94,17 +96,24 @@ class SynthMocks(pmocks.Mocks):
         self.account = account
         self.computed = computed
         self.preview = preview
+        self.provider_regions: dict[str, str] = {}
+        """Region of each explicit aws provider the program registers, by URN: its invokes answer there."""
 
     def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return None, {}
+        if args.typ == "pulumi:providers:aws":
+            urn = f"urn:pulumi:{get_stack()}::{get_project()}::{args.typ}::{args.name}"
+            self.provider_regions[urn] = str(args.inputs.get("region") or self.region)
         rid, outputs = _computed(args.typ, args.name, args.inputs, self.region, ACCOUNT_ID)
         if not self.computed:
             return (None if self.preview else rid), dict(args.inputs)
         return rid, {**with_provider_defaults(args.typ, dict(args.inputs)), **outputs}
 
     def call(self, args: pmocks.MockCallArgs) -> Any:
-        token, region = args.token, self.region
+        """Answer an invoke as the provider it was sent to would (its region; the default: the stack's)."""
+        token = args.token
+        region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[0], self.region)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/synth",
                     "userId": "synth", "id": ACCOUNT_ID}
@@ -115,23 +124,23 @@ class SynthMocks(pmocks.Mocks):
             return {"partition": self.partition, "dnsSuffix": self.domain, "id": self.partition,
                     "reverseDnsPrefix": ".".join(reversed(self.domain.split(".")))}
         if token == "aws:ssm/getParameter:getParameter":
-            return self._parameter(str(args.args["name"]))
+            return self._parameter(str(args.args["name"]), region)
         if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
             return self._quota(args.args)
         raise NotImplementedError(f"synth mocks do not answer {token}")
 
-    def _parameter(self, name: str) -> dict[str, Any]:
+    def _parameter(self, name: str, region: str) -> Any:
         parts = name.split("/")  # /aws/service/powertools/python/<arch>/<runtime>/<version>
-        if self.partition != "aws" or len(parts) != 8 or parts[:5] != ["", "aws", "service", "powertools", "python"]:
-            raise Exception(f"reading SSM Parameter ({name}): ParameterNotFound")
-        value = POWERTOOLS_LAYER.format(region=self.region, arch=parts[5], runtime=parts[6].replace(".", ""))
+        if partition_of(region)[0] != "aws" or len(parts) != 8 or parts[:5] != ["", "aws", "service", "powertools", "python"]:
+            return {}, [("name", f"reading SSM Parameter ({name}): ParameterNotFound")]
+        value = POWERTOOLS_LAYER.format(region=region, arch=parts[5], runtime=parts[6].replace(".", ""))
         return {"name": name, "value": value, "type": "String", "id": name, "version": 1, "insecureValue": value,
-                "arn": f"arn:aws:ssm:{self.region}::parameter{name}", "withDecryption": True}
+                "arn": f"arn:aws:ssm:{region}::parameter{name}", "withDecryption": True}
 
-    def _quota(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _quota(self, args: dict[str, Any]) -> Any:
         quota = self.account.lambda_concurrency_quota
         if quota is None:
-            raise Exception("AccessDeniedException: not authorized to perform servicequotas:GetServiceQuota")
+            return {}, [("quotaCode", "AccessDeniedException: not authorized to perform servicequotas:GetServiceQuota")]
         code = args.get("quotaCode")
         return {"quotaCode": code, "serviceCode": args.get("serviceCode"), "value": quota, "adjustable": True,
                 "defaultValue": 1000.0, "globalQuota": False, "id": f"{args.get('serviceCode')}/{code}",
