@@ -43,7 +43,7 @@ def function(export: dict[str, Any]) -> dict[str, Any]:
 def test_the_layer_version_is_the_one_uv_lock_pins() -> None:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"]}["aws-lambda-powertools"]
-    assert POWERTOOLS_VERSION == locked
+    assert locked == POWERTOOLS_VERSION
     assert layer_parameter("arm64", "python3.13") == f"/aws/service/powertools/python/arm64/python3.13/{locked}"
 
 

@@ -199,7 +199,7 @@ def _cause(error: Exception, refusals: list[str]) -> Exception:
     seen: BaseException | None = error
     while seen is not None and seen not in chain:
         if isinstance(seen, SettingsError | RegistrationError | StackFileError):
-            return seen  # type: ignore[return-value]
+            return seen
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
     return error
