@@ -77,3 +77,9 @@ def test_reserved_concurrency_and_window_reach_the_resources(everything: dict[st
     assert (mapping["inputs"]["batchSize"], mapping["inputs"]["maximumBatchingWindowInSeconds"]) == (50, 5)
     queue = next(q for q in resources(everything, "aws:sqs/queue:Queue") if q["inputs"]["name"].endswith("-queue"))
     assert queue["inputs"]["visibilityTimeoutSeconds"] == 6 * 10 + 5
+
+
+def test_the_policy_pack_passes_it(everything: dict[str, Any]) -> None:
+    from policy.audit import evaluate
+
+    assert [(v.rule, v.resource) for v in evaluate(everything)] == []

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from components.settings import SettingsError
 from tools.synth_mocks import AccountFixture, SynthMocks
 from tools.synth_monitor import RegistrationError, StrictMonitor
 
@@ -30,8 +31,22 @@ DEFAULT_REGION = "us-east-1"
 PROVIDER_VERSION = "7.51.1"
 
 
-class StackFileError(Exception):
-    """The stack file is missing or unreadable; the message names it and what to do."""
+class StackFileError(SettingsError):
+    """The stack file is missing or unreadable; the message names it and what to do (a SettingsError, so a
+    caller that reports bad stack config reports this too)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+def error_lines(error: SettingsError, source: str) -> list[str]:
+    """The lines every command prints for bad stack config: ``error: <source>: <problem>``, one per problem.
+
+    ``source`` names where the config came from (``Pulumi.dev.yaml``); a StackFileError names its file itself.
+    """
+    if isinstance(error, StackFileError):
+        return [f"error: {line}" for line in error.problems]
+    return [f"error: {source}: {line}" for line in error.problems]
 
 
 def stack_config(stack: str, path: Path | None = None) -> dict[str, str]:
@@ -178,8 +193,6 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
 
 def _reported_elsewhere(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """Drop asyncio's "exception was never retrieved" for the error the synth raises itself; report others."""
-    from components.settings import SettingsError
-
     if isinstance(context.get("exception"), SettingsError | RegistrationError):
         return
     loop.default_exception_handler(context)
@@ -198,14 +211,12 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
 
 def _cause(error: Exception, refusals: list[str]) -> Exception:
     """The user-facing error behind a failed program run: a refusal, a SettingsError, or the error itself."""
-    from components.settings import SettingsError
-
     if refusals:
         return RegistrationError(refusals[0])
     chain: list[BaseException] = []
     seen: BaseException | None = error
     while seen is not None and seen not in chain:
-        if isinstance(seen, SettingsError | RegistrationError | StackFileError):
+        if isinstance(seen, SettingsError | RegistrationError):
             return seen
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
@@ -242,17 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
     args = parser.parse_args(argv)
     source = args.stack_file or Path(f"Pulumi.{args.stack}.yaml")
-    from components.settings import SettingsError
-
     _quiet_warnings()
     try:
         export = synthesize(args.stack, stack_file=args.stack_file)
-    except StackFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except SettingsError as error:
-        for line in str(error).splitlines():
-            print(f"error: {source}: {line}", file=sys.stderr)
+        print("\n".join(error_lines(error, str(source))), file=sys.stderr)
         return 2
     except RegistrationError as error:
         print(f"error: stack {args.stack}: the Pulumi engine would refuse this program: {error}", file=sys.stderr)
