@@ -95,6 +95,8 @@ class CallbackWorker(pulumi.ComponentResource):
         if len(base) > MAX_BASE_NAME:
             raise ValueError(f"name prefix + component name {base!r} is {len(base)} characters; at most 52")
         child = pulumi.ResourceOptions(parent=self)
+        # first, so a partition without the public layer fails before any child is registered
+        layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME, args.powertools_layer_arn)
 
         names = {
             "queue": f"{base}-queue",
@@ -222,7 +224,6 @@ class CallbackWorker(pulumi.ComponentResource):
             [iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])],
         )
         extra = [grant(worker_role, "work", args.worker_statements)] if args.worker_statements else []
-        layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME, args.powertools_layer_arn)
         function = aws.lambda_.Function(
             f"{name}-worker",
             name=names["function"],
