@@ -20,7 +20,7 @@ from components.alarms import AlarmTargets, Watched, alarm_topic, worker_alarms
 from components.aws_context import AwsContext
 from components.code_asset import source_archive
 from components.definition import CallbackDefinition
-from components.settings import DLQ_RETENTION_SECONDS, WorkerSettings
+from components.settings import DLQ_RETENTION_SECONDS, SettingsError, WorkerSettings
 
 LAMBDA_RUNTIME = "python3.13"
 MAX_BASE_NAME = 52
@@ -93,7 +93,9 @@ class CallbackWorker(pulumi.ComponentResource):
         ctx = args.ctx
         base = f"{args.name_prefix or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
         if len(base) > MAX_BASE_NAME:
-            raise ValueError(f"name prefix + component name {base!r} is {len(base)} characters; at most 52")
+            raise SettingsError([f"name prefix {base!r} (<project>-<stack>-<component>) is {len(base)} characters; "
+                                 f"at most {MAX_BASE_NAME} fit IAM's 64-character role names: use a shorter stack "
+                                 "or component name"])
         child = pulumi.ResourceOptions(parent=self)
         # first, so a partition without the public layer fails before any child is registered
         layer = powertools.layer_arn(self, ctx.partition, s.architecture, LAMBDA_RUNTIME, args.powertools_layer_arn)

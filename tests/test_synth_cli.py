@@ -88,3 +88,14 @@ def test_a_good_stack_writes_only_its_own_line(tmp_path: Path) -> None:
     done = synth("--stack", "prod", "--out", str(tmp_path / "prod.json"))
     assert done.returncode == 0
     assert done.stderr.splitlines() == [f"wrote {tmp_path / 'prod.json'}: 28 resources of stack prod"]
+
+
+def test_a_stack_name_too_long_for_iam_names_is_bad_input(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.x.yaml"
+    stack_file.write_text(BASE)
+    stack = "a" * 40
+    done = synth("--stack", stack, "--stack-file", str(stack_file))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {stack_file}: name prefix 'orderflow-{stack}-inventory' (<project>-<stack>-<component>) is 60 "
+        "characters; at most 52 fit IAM's 64-character role names: use a shorter stack or component name"]
