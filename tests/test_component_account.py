@@ -47,11 +47,16 @@ def test_the_layer_version_is_the_one_uv_lock_pins() -> None:
     assert layer_parameter("arm64", "python3.13") == f"/aws/service/powertools/python/arm64/python3.13/{locked}"
 
 
-def test_the_layer_lookup_uses_the_component_provider(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("preview", "computed", "provider_id"), [
+    (False, True, "eu-id"),
+    (True, False, "04da6b54-80e4-46f7-96ec-b56ff0331ba9"),  # first preview: the new provider's id is unknown
+])
+def test_the_layer_lookup_uses_the_component_provider(tmp_path: Path, preview: bool, computed: bool,
+                                                      provider_id: str) -> None:
     program = tmp_path / "program_eu.py"
     program.write_text(EU_PROGRAM)
-    fn = function(synthesize("dev", program=program))
-    assert fn["provider"] == "urn:pulumi:dev::orderflow::pulumi:providers:aws::eu::eu-id"
+    fn = function(synthesize("dev", program=program, preview=preview, computed=computed))
+    assert fn["provider"] == f"urn:pulumi:dev::orderflow::pulumi:providers:aws::eu::{provider_id}"
     assert fn["inputs"]["layers"] == [
         "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"]
 

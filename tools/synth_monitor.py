@@ -30,6 +30,8 @@ from pulumi.runtime import mocks as pmocks
 from pulumi.runtime.settings import get_project, get_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The engine's sentinel for a value not known yet (a new provider's id in a preview)."""
 
 
 def _in_own_loop(call: Callable[[], Any]) -> Any:
@@ -60,7 +62,8 @@ class StrictMonitor(pmocks.MockMonitor):
     def __init__(self, mocks: pmocks.Mocks, record: Callable[[Any, Any], None]) -> None:
         super().__init__(mocks)
         self.registered: set[str] = set()
-        self.provider_refs: set[str] = set()
+        self.providers: dict[str, str] = {}
+        """Registered provider URN -> its id ("" while unknown, in a preview)."""
         self.errors: list[str] = []
         self._record = record
         self._lock = threading.Lock()  # the SDK registers from several threads at once
@@ -101,9 +104,16 @@ class StrictMonitor(pmocks.MockMonitor):
         deleted_with = getattr(request, "deletedWith", "")
         if deleted_with and deleted_with not in self.registered:
             return f"resource {urn} is specified as being deleted with {deleted_with}, which is missing"
-        if request.custom and request.provider and request.provider not in self.provider_refs:
+        if request.custom and request.provider and not self._known_provider(request.provider):
             return f"resource {urn} refers to unknown provider {request.provider}"
         return None
+
+    def _known_provider(self, ref: str) -> bool:
+        """A provider reference ``<urn>::<id>`` to a registered provider (its id may still be unknown in a preview)."""
+        urn, _, pid = ref.rpartition("::")
+        if urn not in self.providers:
+            return False
+        return pid in (self.providers[urn], UNKNOWN) or self.providers[urn] == ""
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -117,7 +127,7 @@ class StrictMonitor(pmocks.MockMonitor):
             self.registered.add(urn)
         response = _in_own_loop(lambda: super(StrictMonitor, self).RegisterResource(request))
         if request.type.startswith("pulumi:providers:"):
-            self.provider_refs.add(f"{urn}::{response.id}")
+            self.providers[urn] = response.id
         self._record(request, response)
         return response
 
