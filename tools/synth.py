@@ -1,8 +1,14 @@
 """Offline synth: run the Pulumi program under mocks (no CLI, no AWS) and write a `pulumi stack export`.
 
-Each registered resource is written with its urn, type, custom flag, parent, provider, inputs and the
-outputs a real deploy would report (arn, url, id, name built the way AWS builds them). Reviewers diff it;
-the policy pack's offline audit and the local emulator read it.
+Each registered resource is written with its urn (as the engine builds it), type, custom flag, parent,
+provider, protect flag, dependencies, inputs, and the outputs a real deploy would report: the provider's
+defaults for what the program left unset (:mod:`tools.synth_defaults`) and the computed values (arn, url, id
+built the way AWS builds them, :mod:`tools.synth_mocks`). The monitor refuses what the engine refuses at
+registration (:mod:`tools.synth_monitor`). Reviewers diff the export; the policy pack's offline audit and the
+local emulator read it.
+
+Exit codes of ``python -m tools.synth``: 0 written; 1 the engine would refuse the program; 2 bad stack config or
+stack file (one ``error:`` line per problem on stderr).
 """
 
 from __future__ import annotations
