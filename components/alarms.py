@@ -111,5 +111,5 @@ def worker_alarms(name: str, base: str, watched: Watched, actions: list[pulumi.I
         simple("executions-timed-out", "AWS/States", "ExecutionsTimedOut", sm, 0, "Sum",
                "Executions that outlived their own timeout."),
         simple("executions-aborted", "AWS/States", "ExecutionsAborted", sm, 0, "Sum",
-               "Executions stopped by hand or by an API call; their reservations are not released."),
+               "Executions stopped by StopExecution (by hand or by a caller): their orders got no answer."),
     ]
