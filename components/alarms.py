@@ -4,9 +4,12 @@ Each alarm watches one way the service can stop answering:
 
 - ``dlq-new-letters``: a new message reached the dead-letter queue. The queue's depth stays up for the DLQ's
   14-day retention, so an alarm on the depth fires once and stays in ALARM; this one uses metric math on the
-  depth's increase, ``DIFF(depth)`` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
-  using-metric-math.html#metric-math-syntax), and returns to OK in the next minute without a new letter, so
-  every new dead letter notifies again.
+  depth's increase, ``DIFF(depth)`` (each value minus the one before it: https://docs.aws.amazon.com/
+  AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax). It evaluates two one-minute
+  periods (so DIFF has a previous point) and alarms on one rising point; two minutes without a new letter
+  return it to OK, so the next dead letter notifies again (letters that arrive within two minutes of each
+  other notify once). ``NumberOfMessagesSent`` would not do: a message moved to a DLQ after failed receives is not counted
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
 - ``oldest-message``: work waits in the queue (ApproximateAgeOfOldestMessage).
 - ``worker-errors`` / ``worker-throttles``: the worker's invocations fail or are throttled (AWS/Lambda Errors,
   Throttles; https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
@@ -86,13 +89,14 @@ def worker_alarms(name: str, base: str, watched: Watched, actions: list[pulumi.I
         name=f"{base}-dlq-new-letters",
         alarm_description="A new message reached the dead-letter queue: a task could not be answered.",
         threshold=0,
+        datapoints_to_alarm=1,
         metric_queries=[
             {"id": "depth", "return_data": False, "metric": {
                 "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible",
                 "dimensions": {"QueueName": watched.dlq_name}, "period": 60, "stat": "Maximum"}},
             {"id": "added", "return_data": True, "label": "New dead letters", "expression": "DIFF(depth)"},
         ],
-        **common,
+        **{**common, "evaluation_periods": 2},
         opts=opts,
     )
     sm = {"StateMachineArn": watched.state_machine_arn}

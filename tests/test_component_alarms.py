@@ -35,7 +35,8 @@ def test_the_dlq_alarm_fires_on_each_new_dead_letter(prod_export: dict[str, Any]
         "namespace": "AWS/SQS", "metricName": "ApproximateNumberOfMessagesVisible",
         "dimensions": {"QueueName": "orderflow-prod-inventory-dlq"}, "period": 60, "stat": "Maximum"}}
     assert (added["expression"], added["returnData"]) == ("DIFF(depth)", True)
-    assert (dlq["comparisonOperator"], dlq["threshold"], dlq["evaluationPeriods"]) == ("GreaterThanThreshold", 0, 1)
+    assert (dlq["comparisonOperator"], dlq["threshold"]) == ("GreaterThanThreshold", 0)
+    assert (dlq["evaluationPeriods"], dlq["datapointsToAlarm"]) == (2, 1)  # DIFF needs the point before
     assert "metricName" not in dlq and "namespace" not in dlq
 
 
