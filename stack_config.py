@@ -131,6 +131,7 @@ def _alarms(raw: Mapping[str, str], topic: bool, problems: list[str]) -> tuple[s
     problems += [f"alarmHttpsEndpoints[{i}]={u!r} is not an https:// URL" for i, u in enumerate(https)
                  if not is_https_endpoint(u)]
     for key, values in (("alarmEmails", emails), ("alarmHttpsEndpoints", https)):
+        problems += [f"{key}[{i}]={v!r} is listed twice" for i, v in enumerate(values) if v in values[:i]]
         if values and not topic:
             problems.append(f"{key} needs alarmTopic=true: the stack subscribes them to the topic it creates "
                             "(subscribe to an existing alarmTopicArn where that topic is managed)")

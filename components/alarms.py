@@ -22,6 +22,7 @@ to confirm), to an existing topic ARN, or nowhere.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +60,10 @@ def alarm_topic(name: str, base: str, targets: AlarmTargets, parent: pulumi.Reso
         return None
     topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", opts=pulumi.ResourceOptions(parent=parent))
     endpoints = [("email", e) for e in targets.emails] + [("https", u) for u in targets.https_endpoints]
-    for index, (protocol, endpoint) in enumerate(endpoints):
+    for protocol, endpoint in endpoints:
+        # named by the endpoint, so reordering the list replaces nothing (a repeated endpoint is refused in config)
         aws.sns.TopicSubscription(
-            f"{name}-alarms-{protocol}-{index}",
+            f"{name}-alarms-{protocol}-{hashlib.sha256(endpoint.encode()).hexdigest()[:12]}",
             topic=topic.arn,
             protocol=protocol,
             endpoint=endpoint,

@@ -238,6 +238,8 @@ CONFIG_ERRORS = [
      "alarmTopicArn and alarmTopic=true exclude each other"),
     ({"alarmTopic": "true", "alarmEmails": "ops@example.com,nobody"}, "alarmEmails[1]='nobody' is not an email"),
     ({"alarmTopic": "true", "alarmEmails": '["ops@example.com", 3]'}, "is not a list of strings"),
+    ({"alarmTopic": "true", "alarmEmails": "a@example.com,b@example.com,a@example.com"},
+     "alarmEmails[2]='a@example.com' is listed twice"),
     ({"alarmTopic": "true", "alarmHttpsEndpoints": "http://hooks.example.com/x"},
      "alarmHttpsEndpoints[0]='http://hooks.example.com/x' is not an https:// URL"),
     ({"alarmHttpsEndpoints": "https://hooks.example.com/x"}, "alarmHttpsEndpoints needs alarmTopic=true"),
