@@ -87,3 +87,13 @@ def test_stateful_resources_are_protected_unless_development(tmp_path: Path, sta
         stack_file.write_text(PRODUCTION)
     export = synthesize(stack, config_overrides=overrides, stack_file=stack_file)
     assert protection(export) == expected
+
+
+def test_reordering_subscribers_keeps_every_subscription() -> None:
+    def urns(emails: str) -> set[str]:
+        export = synthesize("prod", config_overrides={"orderflow:alarmEmails": emails})
+        return {r["urn"] for r in resources(export, "aws:sns/topicSubscription:TopicSubscription")}
+
+    first = urns("a@example.com,b@example.com")
+    assert len(first) == 2
+    assert urns("b@example.com,a@example.com") == first
