@@ -163,6 +163,13 @@ class _Build:
             raise SettingsError([f"name prefix {base!r} (<project>-<stack>-<component>) is {len(base)} characters; "
                                  f"at most {MAX_BASE_NAME} fit IAM's 64-character role names: use a shorter stack "
                                  "or component name"])
+        key = args.kms_key_arn
+        # AWS services use a KMS key of their own Region, a multi-Region key through its replica there
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html)
+        if key and key.split(":")[1:4:2] != [args.ctx.partition, args.ctx.region]:
+            raise SettingsError([f"kmsKeyArn={key!r} is not in the queues' partition and region ({args.ctx.partition}, "
+                                 f"{args.ctx.region}): SQS uses a key of its own region; give that key, or the "
+                                 "multi-Region key's replica there"])
         return cls(owner, name, base, args, s)
 
     @property

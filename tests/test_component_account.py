@@ -112,3 +112,15 @@ def test_an_unreadable_quota_is_a_warning(caplog: pytest.LogCaptureFixture) -> N
         "read (invoke of aws:servicequotas/getServiceQuota:getServiceQuota failed: AccessDeniedException: not "
         "authorized to perform servicequotas:GetServiceQuota (quotaCode)); grant "
         "servicequotas:GetServiceQuota to check it"]
+
+
+@pytest.mark.parametrize("key", [
+    "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+    "arn:aws-cn:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+])
+def test_a_key_of_another_region_or_partition_is_refused(key: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        synthesize("dev", config_overrides={"orderflow:kmsKeyArn": key})
+    assert str(error.value) == (
+        f"kmsKeyArn={key!r} is not in the queues' partition and region (aws, us-east-1): SQS uses a key of its own "
+        "region; give that key, or the multi-Region key's replica there")
