@@ -5,10 +5,13 @@ from __future__ import annotations
 import pulumi
 
 from components.aws_context import AwsContext
+from components.quota import check_reserved_concurrency
 from service import inventory_service
 from stack_config import load_stack_config
 
-table, worker = inventory_service("inventory", load_stack_config(), AwsContext.current())
+config = load_stack_config()
+check_reserved_concurrency(config.settings.reserved_concurrency)
+table, worker = inventory_service("inventory", config, AwsContext.current())
 
 pulumi.export("queueUrl", worker.queue_url)
 pulumi.export("queueArn", worker.queue_arn)

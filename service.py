@@ -10,7 +10,7 @@ from stack_config import StackConfig
 
 
 def inventory_service(name: str, config: StackConfig, ctx: AwsContext) -> tuple[InventoryTable, CallbackWorker]:
-    table = InventoryTable(name, ctx)
+    table = InventoryTable(name, ctx, protect=config.protect)
     worker = CallbackWorker(
         name,
         CallbackWorkerArgs(
@@ -22,6 +22,11 @@ def inventory_service(name: str, config: StackConfig, ctx: AwsContext) -> tuple[
             worker_statements=[table.worker_statement()],
             kms_key_arn=config.kms_key_arn,
             alarm_topic=config.alarm_topic,
+            alarm_topic_arn=config.alarm_topic_arn,
+            alarm_emails=config.alarm_emails,
+            alarm_https_endpoints=config.alarm_https_endpoints,
+            protect=config.protect,
+            powertools_layer_arn=config.powertools_layer_arn,
         ),
     )
     return table, worker

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import pulumi_aws as aws
 
+DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com",
+                "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov", "aws-iso-e": "cloud.adc-e.uk",
+                "aws-iso-f": "csp.hci.ic.gov", "aws-eusc": "amazonaws.eu"}
+"""Service-endpoint DNS suffix per partition, as ``aws.get_partition().dns_suffix`` reports it."""
+
 
 @dataclass(frozen=True)
 class AwsContext:
@@ -14,16 +19,26 @@ class AwsContext:
     partition: str
     region: str
     account_id: str
+    dns_suffix: str | None = None
+    """The partition's DNS suffix (``amazonaws.com``, ``amazonaws.com.cn`` in aws-cn, ...); None: from the
+    partition (https://docs.aws.amazon.com/general/latest/gr/rande.html, "Service endpoints")."""
 
     @classmethod
     def current(cls) -> AwsContext:
         """Resolve through provider invokes, which answer during preview as well as during update."""
         identity = aws.get_caller_identity()
+        partition = aws.get_partition()
         return cls(
-            partition=aws.get_partition().partition,
+            partition=partition.partition,
             region=aws.get_region().region,
             account_id=identity.account_id,
+            dns_suffix=partition.dns_suffix,
         )
+
+    @property
+    def domain(self) -> str:
+        """DNS suffix of the partition's service endpoints."""
+        return self.dns_suffix or DNS_SUFFIXES.get(self.partition, "amazonaws.com")
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -33,7 +48,7 @@ class AwsContext:
         return self.arn("sqs", name)
 
     def queue_url(self, name: str) -> str:
-        return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+        return f"https://sqs.{self.region}.{self.domain}/{self.account_id}/{name}"
 
     def role_arn(self, name: str) -> str:
         return self.arn("iam", f"role/{name}", regional=False)

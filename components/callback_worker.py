@@ -15,14 +15,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
+from components import iam, powertools
+from components.alarms import AlarmTargets, Watched, alarm_topic, worker_alarms
 from components.aws_context import AwsContext
+from components.code_asset import source_archive
 from components.definition import CallbackDefinition
-from components.settings import DLQ_RETENTION_SECONDS, WorkerSettings
+from components.settings import DLQ_RETENTION_SECONDS, SettingsError, WorkerSettings
 
 LAMBDA_RUNTIME = "python3.13"
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/latest"
-"""The public SSM parameter Powertools documents for its layer's latest ARN."""
 MAX_BASE_NAME = 52
 """Longest name prefix that leaves room for the longest suffix ("-worker-role") in a 64-character IAM name."""
 
@@ -49,6 +49,16 @@ class CallbackWorkerArgs:
     """Customer-managed KMS key for both queues; default SSE-SQS. Each role then gets exactly its KMS actions."""
     alarm_topic: bool = False
     """Create an SNS topic and send every alarm to it."""
+    alarm_topic_arn: str | None = None
+    """Send every alarm to this existing SNS topic instead (exclusive with ``alarm_topic``)."""
+    alarm_emails: tuple[str, ...] = ()
+    """Email addresses subscribed to the created alarm topic."""
+    alarm_https_endpoints: tuple[str, ...] = ()
+    """HTTPS endpoints subscribed to the created alarm topic."""
+    powertools_layer_arn: str | None = None
+    """Powertools layer to use instead of the public one of the pinned version (for partitions without it)."""
+    protect: bool = True
+    """Protect the dead-letter queue (``protect``: a destroy or replacement needs an explicit unprotect)."""
     task_name: str = "Check Inventory"
     """Name of the callback state in the definition."""
 
@@ -75,277 +85,36 @@ class CallbackWorker(pulumi.ComponentResource):
     state_machine_role_arn: pulumi.Output[str]
     """ARN of the state machine's role."""
     alarm_topic_arn: pulumi.Output[str | None]
-    """ARN of the alarm topic, when one is created."""
+    """ARN of the topic the alarms notify (created or given), or None."""
 
     def __init__(self, name: str, args: CallbackWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orderflow:index:CallbackWorker", name, None, opts)
-        s = args.settings.resolved()
-        ctx = args.ctx
-        base = f"{args.name_prefix or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
-        if len(base) > MAX_BASE_NAME:
-            raise ValueError(f"name prefix + component name {base!r} is {len(base)} characters; at most 52")
-        child = pulumi.ResourceOptions(parent=self)
-
-        names = {
-            "queue": f"{base}-queue",
-            "dlq": f"{base}-dlq",
-            "state_machine": base,
-            "function": f"{base}-worker",
-            "sm_role": f"{base}-sm-role",
-            "worker_role": f"{base}-worker-role",
-        }
-        queue_arn = ctx.queue_arn(names["queue"])
-        dlq_arn = ctx.queue_arn(names["dlq"])
-        sm_arn = ctx.state_machine_arn(names["state_machine"])
-        sm_log_group_name = f"/aws/vendedlogs/states/{base}"
-        fn_log_group_name = f"/aws/lambda/{names['function']}"
-
-        # --- roles (grants are attached below, next to the resource each concerns) ---
-        sm_role = aws.iam.Role(
-            f"{name}-sm-role",
-            name=names["sm_role"],
-            description=f"Step Functions role of {base}",
-            assume_role_policy=iam.trust_policy(
-                "states.amazonaws.com",
-                {
-                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": sm_arn},
-                },
-            ),
-            opts=child,
-        )
-        worker_role = aws.iam.Role(
-            f"{name}-worker-role",
-            name=names["worker_role"],
-            description=f"Lambda execution role of {names['function']}",
-            assume_role_policy=iam.trust_policy("lambda.amazonaws.com"),
-            opts=child,
-        )
-
-        def grant(role: aws.iam.Role, suffix: str, statements: list[dict[str, Any]]) -> aws.iam.RolePolicy:
-            return aws.iam.RolePolicy(
-                f"{name}-{suffix}",
-                name=suffix,
-                role=role.id,
-                policy=iam.policy_document(statements),
-                opts=child,
-            )
-
-        # --- encryption ---
-        if args.kms_key_arn:
-            encryption: dict[str, Any] = {
-                "kms_master_key_id": args.kms_key_arn,
-                "kms_data_key_reuse_period_seconds": 300,
-            }
-        else:
-            encryption = {"sqs_managed_sse_enabled": True}
-
-        # --- queues ---
-        dlq = aws.sqs.Queue(
-            f"{name}-dlq",
-            name=names["dlq"],
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [queue_arn]}),
-            **encryption,
-            opts=child,
-        )
-        queue = aws.sqs.Queue(
-            f"{name}-queue",
-            name=names["queue"],
-            visibility_timeout_seconds=s.visibility_timeout_seconds,
-            message_retention_seconds=s.message_retention_seconds,
-            redrive_policy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": s.max_receive_count}),
-            **encryption,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[dlq]),
-        )
-        for key, q, arn in (("queue", queue, queue_arn), ("dlq", dlq, dlq_arn)):
-            aws.sqs.QueuePolicy(
-                f"{name}-{key}-policy",
-                queue_url=q.url,
-                policy=iam.policy_document([iam.deny_insecure_transport("DenyInsecureTransport", "sqs:*", arn)]),
-                opts=child,
-            )
-        sm_send = grant(sm_role, "send-to-queue", [iam.allow("SendToQueue", ["sqs:SendMessage"], [queue_arn])])
-        worker_consume = grant(
-            worker_role,
-            "consume-queue",
-            [
-                iam.allow(
-                    "ConsumeQueue",
-                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    [queue_arn],
-                )
-            ],
-        )
-        kms_grants = []
-        if args.kms_key_arn:
-            kms_grants = [
-                grant(sm_role, "queue-key", [iam.allow("EncryptMessages", ["kms:GenerateDataKey", "kms:Decrypt"],
-                                                       [args.kms_key_arn])]),
-                grant(worker_role, "queue-key", [iam.allow("DecryptMessages", ["kms:Decrypt"],
-                                                           [args.kms_key_arn])]),
-            ]
-
-        # --- worker Lambda ---
-        fn_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-worker-logs",
-            name=fn_log_group_name,
-            retention_in_days=s.log_retention_days,
-            opts=child,
-        )
-        worker_logs = grant(
-            worker_role,
-            "write-logs",
-            [iam.allow("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
-                       [f"{ctx.log_group_arn(fn_log_group_name)}:*"])],
-        )
-        worker_tracing = grant(
-            worker_role, "write-traces",
-            [iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])],
-        )
-        extra = [grant(worker_role, "work", args.worker_statements)] if args.worker_statements else []
-        layer = aws.ssm.get_parameter(
-            name=POWERTOOLS_LAYER_PARAMETER.format(architecture=s.architecture, runtime=LAMBDA_RUNTIME)
-        ).value
-        function = aws.lambda_.Function(
-            f"{name}-worker",
-            name=names["function"],
-            description=f"Answers the callback tasks of {base}",
-            role=worker_role.arn,
-            runtime=LAMBDA_RUNTIME,
-            architectures=[s.architecture],
-            handler=args.handler,
-            code=pulumi.FileArchive(args.code_path),
-            layers=[layer],
-            timeout=s.function_timeout_seconds,
-            memory_size=s.function_memory_mb,
-            reserved_concurrent_executions=s.reserved_concurrency if s.reserved_concurrency is not None else -1,
-            tracing_config={"mode": "Active"},
-            logging_config={"log_format": "Text", "log_group": fn_log_group_name},
-            environment={
-                "variables": {
-                    "POWERTOOLS_SERVICE_NAME": name,
-                    "POWERTOOLS_LOG_LEVEL": s.log_level,
-                    "HEARTBEAT_SECONDS": str(s.heartbeat_seconds),
-                    "ANSWER_CONCURRENCY": str(s.answer_concurrency),
-                    **args.environment,
-                }
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_log_group, worker_logs, worker_tracing]),
-        )
-
-        # --- the worker answers the task tokens and, for a dead token, reads the execution's fate ---
-        worker_answer = grant(
-            worker_role,
-            "answer-tasks",
-            [
-                iam.allow_unscoped(
-                    "AnswerTaskTokens",
-                    ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                ),
-                iam.allow("ReadOwnExecutions", ["states:DescribeExecution"],
-                          ctx.executions_arns(names["state_machine"])),
-            ],
-        )
+        b = _Build.start(self, name, args)
+        # first, so a partition without the public layer fails before any child is registered
+        layer = powertools.layer_arn(self, b.ctx.partition, b.s.architecture, LAMBDA_RUNTIME,
+                                     args.powertools_layer_arn)
+        sm_role, worker_role = _roles(b)
+        queue, dlq = _queues(b)
+        sm_send = b.grant(sm_role, "send-to-queue", [iam.allow("SendToQueue", ["sqs:SendMessage"], [b.queue_arn])])
+        key_grants = _key_grants(b, sm_role, worker_role)
+        function, worker_grants = _worker(b, worker_role, layer)
         mapping = aws.lambda_.EventSourceMapping(
             f"{name}-trigger",
             event_source_arn=queue.arn,
             function_name=function.name,
-            batch_size=s.batch_size,
-            maximum_batching_window_in_seconds=s.batching_window_seconds,
+            batch_size=b.s.batch_size,
+            maximum_batching_window_in_seconds=b.s.batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
-            scaling_config={"maximum_concurrency": s.max_concurrency},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[worker_consume, worker_answer, *kms_grants, *extra]),
+            scaling_config={"maximum_concurrency": b.s.max_concurrency},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*worker_grants, *key_grants]),
         )
+        state_machine = _state_machine(b, sm_role, [sm_send, *key_grants, queue])
 
-        # --- state machine ---
-        sm_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-sm-logs",
-            name=sm_log_group_name,
-            retention_in_days=s.log_retention_days,
-            opts=child,
-        )
-        sm_observability = grant(
-            sm_role,
-            "logs-and-traces",
-            [
-                iam.allow_unscoped(
-                    "DeliverLogs",
-                    [
-                        "logs:CreateLogDelivery",
-                        "logs:GetLogDelivery",
-                        "logs:UpdateLogDelivery",
-                        "logs:DeleteLogDelivery",
-                        "logs:ListLogDeliveries",
-                        "logs:PutResourcePolicy",
-                        "logs:DescribeResourcePolicies",
-                        "logs:DescribeLogGroups",
-                    ],
-                ),
-                iam.allow_unscoped(
-                    "WriteTraces",
-                    ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                     "xray:GetSamplingTargets"],
-                ),
-            ],
-        )
-        definition = CallbackDefinition(
-            queue_url=ctx.queue_url(names["queue"]),
-            task_timeout_seconds=s.task_timeout_seconds or 0,
-            heartbeat_seconds=s.heartbeat_seconds or 0,
-            partition=ctx.partition,
-            task_name=args.task_name,
-        ).build()
-        state_machine = aws.sfn.StateMachine(
-            f"{name}-state-machine",
-            name=names["state_machine"],
-            type="STANDARD",
-            role_arn=sm_role.arn,
-            definition=json.dumps(definition, indent=2),
-            logging_configuration={
-                "log_destination": f"{ctx.log_group_arn(sm_log_group_name)}:*",
-                "include_execution_data": False,
-                "level": s.state_machine_log_level,
-            },
-            tracing_configuration={"enabled": True},
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[sm_log_group, sm_send, sm_observability, *kms_grants, queue]
-            ),
-        )
-
-        # --- alarms ---
-        topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", opts=child) if args.alarm_topic else None
-        actions = [topic.arn] if topic else []
-
-        def alarm(suffix: str, namespace: str, metric: str, dimensions: dict[str, Any], threshold: float,
-                  statistic: str, description: str) -> aws.cloudwatch.MetricAlarm:
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                name=f"{base}-{suffix}",
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=statistic,
-                period=60,
-                evaluation_periods=1,
-                threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            )
-
-        alarm("dlq-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": dlq.name}, 0,
-              "Maximum", "Messages in the dead-letter queue: a task could not be answered.")
-        alarm("oldest-message", "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": queue.name},
-              s.oldest_message_alarm_seconds or 60, "Maximum",
-              "Work waits in the queue; tasks will time out on their heartbeat if it keeps growing.")
-        alarm("executions-failed", "AWS/States", "ExecutionsFailed", {"StateMachineArn": state_machine.arn}, 0,
-              "Sum", "Technical failures (timeouts, undeliverable tasks); business rejections succeed.")
-        alarm("executions-timed-out", "AWS/States", "ExecutionsTimedOut",
-              {"StateMachineArn": state_machine.arn}, 0, "Sum", "Executions that outlived their own timeout.")
+        targets = AlarmTargets(args.alarm_topic, args.alarm_topic_arn, args.alarm_emails, args.alarm_https_endpoints)
+        topic = alarm_topic(name, b.base, targets, self)
+        notify: pulumi.Input[str] | None = topic.arn if topic else args.alarm_topic_arn
+        worker_alarms(name, b.base, Watched(queue.name, dlq.name, function.name, state_machine.arn),
+                      [notify] if notify else [], b.s.oldest_message_alarm_seconds or 60, self)
 
         self.queue_url = queue.url
         self.queue_arn = queue.arn
@@ -356,7 +125,7 @@ class CallbackWorker(pulumi.ComponentResource):
         self.function_arn = function.arn
         self.worker_role_arn = worker_role.arn
         self.state_machine_role_arn = sm_role.arn
-        self.alarm_topic_arn = topic.arn if topic else pulumi.Output.from_input(None)
+        self.alarm_topic_arn = pulumi.Output.from_input(notify)
         self.event_source_mapping_id = mapping.id
         self.register_outputs(
             {
@@ -372,3 +141,223 @@ class CallbackWorker(pulumi.ComponentResource):
                 "alarm_topic_arn": self.alarm_topic_arn,
             }
         )
+
+
+@dataclass
+class _Build:
+    """What every part of one CallbackWorker needs: the component, its names and settings, and its grants."""
+
+    owner: CallbackWorker
+    name: str
+    base: str
+    args: CallbackWorkerArgs
+    s: WorkerSettings
+    granted: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, owner: CallbackWorker, name: str, args: CallbackWorkerArgs) -> _Build:
+        """Resolve the settings and the name prefix; raises SettingsError before any child exists."""
+        s = args.settings.resolved()
+        base = f"{args.name_prefix or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
+        if len(base) > MAX_BASE_NAME:
+            raise SettingsError([f"name prefix {base!r} (<project>-<stack>-<component>) is {len(base)} characters; "
+                                 f"at most {MAX_BASE_NAME} fit IAM's 64-character role names: use a shorter stack "
+                                 "or component name"])
+        key = args.kms_key_arn
+        # AWS services use a KMS key of their own Region, a multi-Region key through its replica there
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html)
+        if key and key.split(":")[1:4:2] != [args.ctx.partition, args.ctx.region]:
+            raise SettingsError([f"kmsKeyArn={key!r} is not in the queues' partition and region ({args.ctx.partition}, "
+                                 f"{args.ctx.region}): SQS uses a key of its own region; give that key, or the "
+                                 "multi-Region key's replica there"])
+        return cls(owner, name, base, args, s)
+
+    @property
+    def ctx(self) -> AwsContext:
+        return self.args.ctx
+
+    @property
+    def child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.owner)
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.base}-queue"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.base}-dlq"
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.base}-worker"
+
+    @property
+    def queue_arn(self) -> str:
+        return self.ctx.queue_arn(self.queue_name)
+
+    def grant(self, role: aws.iam.Role, suffix: str, statements: list[dict[str, Any]]) -> aws.iam.RolePolicy:
+        """An inline policy of ``role`` named ``suffix``; the resource name carries the suffix, so a suffix is used
+        once per component whatever the role (else two RolePolicy resources would share one URN)."""
+        if suffix in self.granted:
+            raise ValueError(f"{self.name}: grant {suffix!r} registered twice (one URN for two RolePolicy resources)")
+        self.granted.add(suffix)
+        return aws.iam.RolePolicy(f"{self.name}-{suffix}", name=suffix, role=role.id,
+                                  policy=iam.policy_document(statements), opts=self.child)
+
+
+def _roles(b: _Build) -> tuple[aws.iam.Role, aws.iam.Role]:
+    """The state machine's role (trusted by Step Functions for this machine, its versions and aliases only) and
+    the worker's execution role; grants are attached next to the resource each concerns."""
+    sm_arn = b.ctx.state_machine_arn(b.base)
+    sm_role = aws.iam.Role(
+        f"{b.name}-sm-role",
+        name=f"{b.base}-sm-role",
+        description=f"Step Functions role of {b.base}",
+        assume_role_policy=iam.trust_policy(
+            "states.amazonaws.com",
+            {
+                "StringEquals": {"aws:SourceAccount": b.ctx.account_id},
+                # the machine, its versions (<arn>:<n>) and aliases (<arn>:<alias>); names hold no ':'
+                "ArnLike": {"aws:SourceArn": [sm_arn, f"{sm_arn}:*"]},
+            },
+        ),
+        opts=b.child,
+    )
+    worker_role = aws.iam.Role(
+        f"{b.name}-worker-role",
+        name=f"{b.base}-worker-role",
+        description=f"Lambda execution role of {b.function_name}",
+        assume_role_policy=iam.trust_policy("lambda.amazonaws.com"),
+        opts=b.child,
+    )
+    return sm_role, worker_role
+
+
+def _queues(b: _Build) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+    """The work queue and its dead-letter queue, encrypted, TLS only; the DLQ protected when asked."""
+    s, dlq_arn = b.s, b.ctx.queue_arn(b.dlq_name)
+    encryption: dict[str, Any] = (
+        {"kms_master_key_id": b.args.kms_key_arn, "kms_data_key_reuse_period_seconds": 300}
+        if b.args.kms_key_arn else {"sqs_managed_sse_enabled": True}
+    )
+    dlq = aws.sqs.Queue(
+        f"{b.name}-dlq",
+        name=b.dlq_name,
+        message_retention_seconds=DLQ_RETENTION_SECONDS,
+        redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [b.queue_arn]}),
+        **encryption,
+        opts=pulumi.ResourceOptions(parent=b.owner, protect=b.args.protect),
+    )
+    queue = aws.sqs.Queue(
+        f"{b.name}-queue",
+        name=b.queue_name,
+        visibility_timeout_seconds=s.visibility_timeout_seconds,
+        message_retention_seconds=s.message_retention_seconds,
+        redrive_policy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": s.max_receive_count}),
+        **encryption,
+        opts=pulumi.ResourceOptions(parent=b.owner, depends_on=[dlq]),
+    )
+    for key, q, arn in (("queue", queue, b.queue_arn), ("dlq", dlq, dlq_arn)):
+        aws.sqs.QueuePolicy(
+            f"{b.name}-{key}-policy",
+            queue_url=q.url,
+            policy=iam.policy_document([iam.deny_insecure_transport("DenyInsecureTransport", "sqs:*", arn)]),
+            opts=b.child,
+        )
+    return queue, dlq
+
+
+def _key_grants(b: _Build, sm_role: aws.iam.Role, worker_role: aws.iam.Role) -> list[aws.iam.RolePolicy]:
+    """With a customer-managed key: exactly each role's KMS actions on it (one inline policy per role)."""
+    key = b.args.kms_key_arn
+    if not key:
+        return []
+    return [
+        b.grant(sm_role, "encrypt-messages",
+                [iam.allow("EncryptMessages", ["kms:GenerateDataKey", "kms:Decrypt"], [key])]),
+        b.grant(worker_role, "decrypt-messages", [iam.allow("DecryptMessages", ["kms:Decrypt"], [key])]),
+    ]
+
+
+def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str]) -> tuple[aws.lambda_.Function,
+                                                                               list[aws.iam.RolePolicy]]:
+    """The worker Lambda, its log group, and the grants its trigger needs (consume, answer, work)."""
+    s, args, ctx = b.s, b.args, b.ctx
+    log_group_name = f"/aws/lambda/{b.function_name}"
+    log_group = aws.cloudwatch.LogGroup(f"{b.name}-worker-logs", name=log_group_name,
+                                        retention_in_days=s.log_retention_days, opts=b.child)
+    logs = b.grant(role, "write-logs", [iam.allow("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                                  [f"{ctx.log_group_arn(log_group_name)}:*"])])
+    tracing = b.grant(role, "write-traces",
+                      [iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])])
+    function = aws.lambda_.Function(
+        f"{b.name}-worker",
+        name=b.function_name,
+        description=f"Answers the callback tasks of {b.base}",
+        role=role.arn,
+        runtime=LAMBDA_RUNTIME,
+        architectures=[s.architecture],
+        handler=args.handler,
+        code=source_archive(args.code_path),
+        layers=[layer],
+        timeout=s.function_timeout_seconds,
+        memory_size=s.function_memory_mb,
+        reserved_concurrent_executions=s.reserved_concurrency if s.reserved_concurrency is not None else -1,
+        tracing_config={"mode": "Active"},
+        logging_config={"log_format": "Text", "log_group": log_group_name},
+        environment={"variables": {
+            "POWERTOOLS_SERVICE_NAME": b.name,
+            "POWERTOOLS_LOG_LEVEL": s.log_level,
+            "HEARTBEAT_SECONDS": str(s.heartbeat_seconds),
+            "ANSWER_CONCURRENCY": str(s.answer_concurrency),
+            **args.environment,
+        }},
+        opts=pulumi.ResourceOptions(parent=b.owner, depends_on=[log_group, logs, tracing]),
+    )
+    consume = b.grant(role, "consume-queue", [iam.allow(
+        "ConsumeQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [b.queue_arn])])
+    # the worker answers the task tokens and, for a dead token, reads the execution's fate
+    answer = b.grant(role, "answer-tasks", [
+        iam.allow_unscoped("AnswerTaskTokens",
+                           ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]),
+        iam.allow("ReadOwnExecutions", ["states:DescribeExecution"], ctx.executions_arns(b.base)),
+    ])
+    work = [b.grant(role, "work", args.worker_statements)] if args.worker_statements else []
+    return function, [consume, answer, *work]
+
+
+def _state_machine(b: _Build, role: aws.iam.Role, after: list[pulumi.Resource]) -> aws.sfn.StateMachine:
+    """The Standard state machine, its log group and its log/trace delivery grant."""
+    s, ctx = b.s, b.ctx
+    log_group_name = f"/aws/vendedlogs/states/{b.base}"
+    log_group = aws.cloudwatch.LogGroup(f"{b.name}-sm-logs", name=log_group_name,
+                                        retention_in_days=s.log_retention_days, opts=b.child)
+    delivery = ["CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery",
+                "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies", "DescribeLogGroups"]
+    observability = b.grant(role, "logs-and-traces", [
+        iam.allow_unscoped("DeliverLogs", [f"logs:{a}" for a in delivery]),
+        iam.allow_unscoped("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                           "xray:GetSamplingRules", "xray:GetSamplingTargets"]),
+    ])
+    definition = CallbackDefinition(
+        queue_url=ctx.queue_url(b.queue_name),
+        task_timeout_seconds=s.task_timeout_seconds or 0,
+        heartbeat_seconds=s.heartbeat_seconds or 0,
+        partition=ctx.partition,
+        task_name=b.args.task_name,
+    ).build()
+    return aws.sfn.StateMachine(
+        f"{b.name}-state-machine",
+        name=b.base,
+        type="STANDARD",
+        role_arn=role.arn,
+        definition=json.dumps(definition, indent=2),
+        logging_configuration={
+            "log_destination": f"{ctx.log_group_arn(log_group_name)}:*",
+            "include_execution_data": False,
+            "level": s.state_machine_log_level,
+        },
+        tracing_configuration={"enabled": True},
+        opts=pulumi.ResourceOptions(parent=b.owner, depends_on=[log_group, observability, *after]),
+    )

@@ -48,13 +48,16 @@ class CallbackDefinition:
     """Name of the callback state."""
     rejection_errors: tuple[str, ...] = ("OutOfStock", "UnknownSku", "InvalidOrder")
     """Error names the worker uses for business rejections: routed to the rejection path, not retried."""
-    transient_errors: tuple[str, ...] = (
-        "SQS.SdkClientException",
-        "SQS.AmazonSQSException",
-        "SQS.RequestThrottledException",
-        "SQS.KmsThrottledException",
-    )
-    """SendMessage errors worth retrying (the message never reached the queue)."""
+    transient_errors: tuple[str, ...] = ("SQS.SdkClientException", "SQS.AmazonSQSException")
+    """SendMessage errors worth retrying (the message never reached the queue).
+
+    Step Functions' optimized SQS integration reports a failed call with one of two error names: the service's
+    error as ``SQS.AmazonSQSException`` (throttling, KMS and server errors included) and a client-side failure
+    as ``SQS.SdkClientException`` (service integration errors are ``<Service>.<exception>``:
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html and
+    https://docs.aws.amazon.com/step-functions/latest/dg/connect-sqs.html). Finer names such as
+    ``SQS.RequestThrottledException`` are not emitted; moto's and LocalStack's Step Functions emulators raise
+    exactly these two."""
     retry_attempts: int = 3
     """Retries of a transient SendMessage error."""
     comment: str = field(default="Queue-based callback: a worker answers the task token from SQS.")

@@ -50,7 +50,7 @@ def policy_document(statements: Iterable[Statement]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
-def trust_policy(service: str, conditions: Mapping[str, Mapping[str, str]] | None = None) -> str:
+def trust_policy(service: str, conditions: Mapping[str, Mapping[str, str | list[str]]] | None = None) -> str:
     """A role trust policy for one AWS service principal, with optional confused-deputy conditions."""
     statement: Statement = {
         "Effect": "Allow",

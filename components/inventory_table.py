@@ -22,8 +22,10 @@ class InventoryTable(pulumi.ComponentResource):
     table_arn: str
     """ARN, known at preview."""
 
-    def __init__(self, name: str, ctx: AwsContext, name_prefix: str | None = None,
+    def __init__(self, name: str, ctx: AwsContext, name_prefix: str | None = None, protect: bool = True,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """``protect``: DynamoDB deletion protection and Pulumi ``protect`` on the table (its stock and records
+        are the service's state); switch it off only for stacks whose data may be lost."""
         super().__init__("orderflow:index:InventoryTable", name, None, opts)
         self.table_name = f"{name_prefix or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
         self.table_arn = ctx.table_arn(self.table_name)
@@ -35,8 +37,8 @@ class InventoryTable(pulumi.ComponentResource):
             attributes=[{"name": "pk", "type": "S"}],
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True},
-            deletion_protection_enabled=pulumi.get_stack() == "prod",
-            opts=pulumi.ResourceOptions(parent=self),
+            deletion_protection_enabled=protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn})
 

@@ -7,9 +7,13 @@ the function timeout: a user sets that one and the rest follow.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+INTEGER = re.compile(r"-?[0-9]+")
+"""A config integer: ASCII digits only, matched against the whole value (no sign +, no underscores, no spaces)."""
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                       2557, 2922, 3288, 3653)
@@ -18,11 +22,15 @@ DLQ_RETENTION_SECONDS = 1_209_600
 
 
 class SettingsError(ValueError):
-    """Every problem found in one set of settings, one per line."""
+    """Every problem found in one set of settings; ``str(error)`` is one line per problem.
+
+    Each line names the key (and, for a derived value, what it was derived from), the value, and the
+    allowed range or what to do. Commands print each line as ``error: <line>`` and exit 2.
+    """
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid orderflow settings:\n  - " + "\n  - ".join(problems))
+        super().__init__("\n".join(problems))
 
 
 def _int(key: str, low: int, high: int, default: int | None) -> Any:
@@ -48,13 +56,17 @@ class WorkerSettings:
     batch_size: int = _int("batchSize", 1, 10000, 10)
     """Largest number of records one invocation receives."""
     batching_window_seconds: int = _int("batchingWindowSeconds", 0, 300, 0)
-    """How long the poller gathers records before invoking; required (>= 1) above batch size 10."""
+    """How long the poller gathers records before invoking (MaximumBatchingWindowInSeconds); required (>= 1)
+    above batch size 10. It counts in the visibility rule: a record's visibility timeout starts when the poller
+    receives it, before the window has passed."""
     max_concurrency: int = _int("maxConcurrency", 2, 1000, 5)
     """Most concurrent invocations the SQS event source mapping starts."""
     max_receive_count: int = _int("maxReceiveCount", 5, 1000, 5)
     """Receives before SQS moves a message to the dead-letter queue."""
     visibility_timeout_seconds: int | None = _int("visibilityTimeoutSeconds", 0, 43200, None)
-    """Queue visibility timeout; default 6 x the function timeout, as AWS advises for Lambda triggers."""
+    """Queue visibility timeout; default 6 x the function timeout + the batching window, the rule AWS gives for
+    Lambda SQS triggers (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html, "Queue
+    visibility timeout"); an explicit value below it is refused."""
     heartbeat_seconds: int | None = _int("heartbeatSeconds", 1, 31_536_000, None)
     """Callback task heartbeat; default twice the visibility timeout: a failed delivery comes back after the
     visibility timeout and may then wait behind a backlog, and its first act is a heartbeat."""
@@ -82,17 +94,17 @@ class WorkerSettings:
             key = f.metadata["key"]
             if key not in raw:
                 continue
-            text = str(raw[key]).strip()
+            text = str(raw[key])
             if "range" in f.metadata:
                 low, high = f.metadata["range"]
-                try:
+                if INTEGER.fullmatch(text):
                     values[f.name] = int(text)
-                except ValueError:
+                else:
                     problems.append(f"{key}={text!r} is not an integer (allowed range {low}..{high})")
             elif isinstance(f.default, int):
-                try:
+                if INTEGER.fullmatch(text):
                     values[f.name] = int(text)
-                except ValueError:
+                else:
                     problems.append(f"{key}={text!r} is not one of {_choices(f.metadata['choices'])}")
             else:
                 values[f.name] = text
@@ -107,14 +119,21 @@ class WorkerSettings:
     def resolved(self) -> WorkerSettings:
         """Fill derived timing defaults, then check every rule; raises SettingsError listing all problems."""
         self._check_fields()
-        ft = self.function_timeout_seconds
-        visibility = self.visibility_timeout_seconds if self.visibility_timeout_seconds is not None else 6 * ft
-        heartbeat = self.heartbeat_seconds if self.heartbeat_seconds is not None else 2 * visibility
-        task_timeout = (
-            self.task_timeout_seconds
-            if self.task_timeout_seconds is not None
-            else visibility * (self.max_receive_count + 1)
-        )
+        ft, window, mrc = self.function_timeout_seconds, self.batching_window_seconds, self.max_receive_count
+        notes: dict[str, str] = {}
+        visibility = self.visibility_timeout_seconds
+        if visibility is None:
+            visibility = 6 * ft + window
+            notes["visibilityTimeoutSeconds"] = (
+                f"6 x functionTimeoutSeconds={ft} + batchingWindowSeconds={window}")
+        heartbeat = self.heartbeat_seconds
+        if heartbeat is None:
+            heartbeat = 2 * visibility
+            notes["heartbeatSeconds"] = f"2 x visibilityTimeoutSeconds={visibility}"
+        task_timeout = self.task_timeout_seconds
+        if task_timeout is None:
+            task_timeout = visibility * (mrc + 1)
+            notes["taskTimeoutSeconds"] = f"visibilityTimeoutSeconds={visibility} x (maxReceiveCount={mrc} + 1)"
         oldest = self.oldest_message_alarm_seconds
         done = replace(
             self,
@@ -123,7 +142,7 @@ class WorkerSettings:
             task_timeout_seconds=task_timeout,
             oldest_message_alarm_seconds=oldest if oldest is not None else max(60, heartbeat // 2),
         )
-        done._check_rules()
+        done._check_rules(notes)
         return done
 
     def _check_fields(self) -> None:
@@ -142,38 +161,45 @@ class WorkerSettings:
         if problems:
             raise SettingsError(problems)
 
-    def _check_rules(self) -> None:
-        ft = self.function_timeout_seconds
+    def _check_rules(self, notes: Mapping[str, str]) -> None:
+        ft, window = self.function_timeout_seconds, self.batching_window_seconds
         vis = self.visibility_timeout_seconds or 0
         hb = self.heartbeat_seconds or 0
         task = self.task_timeout_seconds or 0
         mrc = self.max_receive_count
+
+        def show(key: str, value: int) -> str:
+            """``key=value``, marked as derived (and from what) when the stack did not set it."""
+            return f"{key}={value} (derived: {notes[key]})" if key in notes else f"{key}={value}"
+
         problems = []
-        if vis < 6 * ft:
+        if vis < 6 * ft + window:
             problems.append(
-                f"visibilityTimeoutSeconds={vis} must be >= 6 x functionTimeoutSeconds (6 x {ft} = {6 * ft}): "
-                "a record must not reappear while an invocation still holds it"
+                f"{show('visibilityTimeoutSeconds', vis)} must be >= 6 x functionTimeoutSeconds + "
+                f"batchingWindowSeconds (6 x {ft} + {window} = {6 * ft + window}): a record must not reappear "
+                "while an invocation still holds it (AWS rule for Lambda SQS triggers)"
             )
         if hb <= vis:
             problems.append(
-                f"heartbeatSeconds={hb} must be > visibilityTimeoutSeconds={vis}: a retried message waits out "
-                "the visibility timeout with nobody heartbeating"
+                f"{show('heartbeatSeconds', hb)} must be > {show('visibilityTimeoutSeconds', vis)}: a retried "
+                "message waits out the visibility timeout with nobody heartbeating"
             )
         if task < vis * mrc:
             problems.append(
-                f"taskTimeoutSeconds={task} must be >= visibilityTimeoutSeconds x maxReceiveCount "
+                f"{show('taskTimeoutSeconds', task)} must be >= visibilityTimeoutSeconds x maxReceiveCount "
                 f"({vis} x {mrc} = {vis * mrc}): every delivery attempt must fit in the task"
             )
         if task <= hb:
-            problems.append(f"taskTimeoutSeconds={task} must be > heartbeatSeconds={hb} (AWS rule)")
+            problems.append(
+                f"{show('taskTimeoutSeconds', task)} must be > {show('heartbeatSeconds', hb)} (AWS rule)")
         if self.message_retention_seconds < task:
             problems.append(
-                f"messageRetentionSeconds={self.message_retention_seconds} must be >= taskTimeoutSeconds={task}: "
-                "a message must outlive the task waiting for it"
+                f"messageRetentionSeconds={self.message_retention_seconds} must be >= "
+                f"{show('taskTimeoutSeconds', task)}: a message must outlive the task waiting for it"
             )
-        if self.batch_size > 10 and self.batching_window_seconds < 1:
+        if self.batch_size > 10 and window < 1:
             problems.append(
-                f"batchingWindowSeconds={self.batching_window_seconds} must be >= 1 when "
+                f"batchingWindowSeconds={window} must be >= 1 when "
                 f"batchSize={self.batch_size} is above 10 (AWS rule)"
             )
         if self.reserved_concurrency is not None and self.reserved_concurrency < self.max_concurrency:

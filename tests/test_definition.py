@@ -76,3 +76,13 @@ def test_cost_model_reads_the_tutorial_paths() -> None:
     sm = next(r for r in tutorial["deployment"]["resources"] if r["type"] == "aws:sfn/stateMachine:StateMachine")
     assert paths(json.loads(sm["inputs"]["definition"])) == {
         "RESERVED": ["Check Inventory", "Notify Success"], "FAILED": ["Check Inventory", "Notify Failure"]}
+
+
+def test_send_message_retries_only_on_the_error_names_step_functions_emits() -> None:
+    from components.definition import RELEASE, CallbackDefinition
+
+    built = CallbackDefinition(queue_url="https://sqs.us-east-1.amazonaws.com/1/q", task_timeout_seconds=60,
+                               heartbeat_seconds=30).build()
+    for state in ("Check Inventory", RELEASE):
+        (retry,) = built["States"][state]["Retry"]
+        assert retry["ErrorEquals"] == ["SQS.SdkClientException", "SQS.AmazonSQSException"]

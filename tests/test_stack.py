@@ -16,6 +16,7 @@ from tools.synth import synthesize
 
 ACCOUNT = "123456789012"
 ARN = f"us-east-1:{ACCOUNT}"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 
 
 def role_policies(export: dict[str, Any], role: str) -> dict[str, list[dict[str, Any]]]:
@@ -71,7 +72,8 @@ def test_trust_policies_are_limited(dev_export: dict[str, Any]) -> None:
     assert sm["Principal"] == {"Service": "states.amazonaws.com"}
     assert sm["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory"},
+        "ArnLike": {"aws:SourceArn": [f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory",
+                                      f"arn:aws:states:{ARN}:stateMachine:orderflow-dev-inventory:*"]},
     }
     (worker,) = roles["orderflow-dev-inventory-worker-role"]
     assert worker["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -147,10 +149,11 @@ def test_state_machine_and_worker(stack: str, request: Any) -> None:
               for r in resources(export, "aws:cloudwatch/logGroup:LogGroup")}
     assert set(groups) == {f"/aws/lambda/orderflow-{stack}-inventory-worker",
                            f"/aws/vendedlogs/states/orderflow-{stack}-inventory"}
-    alarms = {(r["inputs"]["namespace"], r["inputs"]["metricName"])
+    alarms = {(r["inputs"].get("namespace"), r["inputs"].get("metricName"))
               for r in resources(export, "aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
-            ("AWS/States", "ExecutionsTimedOut"), ("AWS/SQS", "ApproximateAgeOfOldestMessage")} == alarms
+    assert {(None, None), ("AWS/States", "ExecutionsFailed"), ("AWS/States", "ExecutionsAborted"),
+            ("AWS/States", "ExecutionsTimedOut"), ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+            ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} == alarms
     (table,) = resources(export, "aws:dynamodb/table:Table")
     assert table["inputs"]["billingMode"] == "PAY_PER_REQUEST"
     assert table["inputs"]["pointInTimeRecovery"] == {"enabled": True}
@@ -212,7 +215,38 @@ CONFIG_ERRORS = [
     ({"reservedConcurrency": "3", "maxConcurrency": "5"}, "reservedConcurrency=3 must be >= maxConcurrency=5"),
     ({"alarmTopic": "maybe"}, "alarmTopic='maybe' is not one of {true, false}"),
     ({"kmsKeyArn": "alias/mine"}, "kmsKeyArn='alias/mine' is not a KMS key ARN"),
-    ({"batchsize": "10"}, "orderflow:batchsize is not a known key"),
+    ({"batchsize": "10"}, "orderflow:batchsize is not a known key; did you mean `orderflow:batchSize`?"),
+    ({"FunctionTimeoutSeconds": "3"},
+     "orderflow:FunctionTimeoutSeconds is not a known key; did you mean `orderflow:functionTimeoutSeconds`?"),
+    # every pattern matches the whole value: a trailing newline or space is not the same value
+    ({"functionTimeoutSeconds": "3\n"}, "functionTimeoutSeconds='3\\n' is not an integer (allowed range 1..900)"),
+    ({"functionTimeoutSeconds": "+3"}, "functionTimeoutSeconds='+3' is not an integer"),
+    ({"functionTimeoutSeconds": "1_0"}, "functionTimeoutSeconds='1_0' is not an integer"),
+    ({"kmsKeyArn": f"{KEY}\n"}, "is not a KMS key ARN"),
+    ({"kmsKeyArn": f"x{KEY}"}, "is not a KMS key ARN"),
+    ({"kmsKeyArn": KEY.replace("key/", "key/mrk-")}, "is not a KMS key ARN"),  # mrk- then a UUID
+    ({"kmsKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/orders"}, "is an alias ARN; give the key ARN"),
+    # C08: the batching window counts in the visibility rule
+    ({"functionTimeoutSeconds": "3", "batchingWindowSeconds": "60", "visibilityTimeoutSeconds": "77"},
+     "visibilityTimeoutSeconds=77 must be >= 6 x functionTimeoutSeconds + batchingWindowSeconds (6 x 3 + 60 = 78)"),
+    # derived values say so, and from what
+    ({"heartbeatSeconds": "180"}, "heartbeatSeconds=180 must be > visibilityTimeoutSeconds=180 (derived: 6 x "
+                                  "functionTimeoutSeconds=30 + batchingWindowSeconds=0)"),
+    ({"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms.fifo"}, "alarmTopicArn='arn:aws:sns:us-east-1:"
+     "123456789012:alarms.fifo' is not an SNS topic ARN"),
+    ({"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:a", "alarmTopic": "true"},
+     "alarmTopicArn and alarmTopic=true exclude each other"),
+    ({"alarmTopic": "true", "alarmEmails": "ops@example.com,nobody"}, "alarmEmails[1]='nobody' is not an email"),
+    ({"alarmTopic": "true", "alarmEmails": '["ops@example.com", 3]'}, "is not a list of strings"),
+    ({"alarmTopic": "true", "alarmEmails": "a@example.com,b@example.com,a@example.com"},
+     "alarmEmails[2]='a@example.com' is listed twice"),
+    ({"alarmTopic": "true", "alarmHttpsEndpoints": "http://hooks.example.com/x"},
+     "alarmHttpsEndpoints[0]='http://hooks.example.com/x' is not an https:// URL"),
+    ({"alarmHttpsEndpoints": "https://hooks.example.com/x"}, "alarmHttpsEndpoints needs alarmTopic=true"),
+    ({"development": "yes"}, "development='yes' is not one of {true, false}"),
+    ({"protectStatefulResources": "1"}, "protectStatefulResources='1' is not one of {true, false}"),
+    ({"powertoolsLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:powertools"},
+     "powertoolsLayerArn='arn:aws:lambda:us-east-1:123456789012:layer:powertools' is not a Lambda layer version ARN"),
 ]
 
 
@@ -221,6 +255,35 @@ def test_config_error_names_key_value_and_range(raw: dict[str, str], message: st
     with pytest.raises(SettingsError) as error:
         parse_stack_config(raw)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("key", [
+    KEY, f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab",  # C07: multi-Region key
+    f"arn:aws-cn:kms:cn-north-1:{ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+    f"arn:aws-us-gov:kms:us-gov-west-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
+])
+def test_every_documented_key_arn_form_is_accepted_unchanged(key: str) -> None:
+    assert parse_stack_config({"kmsKeyArn": key}).kms_key_arn == key
+
+
+# C08 and its shapes: (functionTimeoutSeconds, batchingWindowSeconds, batchSize) -> visibility, heartbeat, task
+@pytest.mark.parametrize(("raw", "derived"), [
+    ({"functionTimeoutSeconds": "3", "batchingWindowSeconds": "60"}, (78, 156, 468)),
+    ({"functionTimeoutSeconds": "3", "batchingWindowSeconds": "300", "batchSize": "100"}, (318, 636, 1908)),
+    ({"functionTimeoutSeconds": "3", "batchingWindowSeconds": "60", "maxReceiveCount": "10"}, (78, 156, 858)),
+    ({"functionTimeoutSeconds": "10"}, (60, 120, 360)),
+])
+def test_timeouts_derive_from_the_function_timeout_and_the_window(raw: dict[str, str],
+                                                                  derived: tuple[int, int, int]) -> None:
+    s = parse_stack_config(raw).settings
+    assert (s.visibility_timeout_seconds, s.heartbeat_seconds, s.task_timeout_seconds) == derived
+
+
+def test_alarm_lists_read_as_yaml_lists_or_comma_separated() -> None:
+    config = parse_stack_config({"alarmTopic": "true", "alarmEmails": '["a@example.com", "b@example.org"]',
+                                 "alarmHttpsEndpoints": "https://x.example.com/a, https://y.example.com/b"})
+    assert config.alarm_emails == ("a@example.com", "b@example.org")
+    assert config.alarm_https_endpoints == ("https://x.example.com/a", "https://y.example.com/b")
 
 
 def test_valid_config_derives_timeouts_from_the_function_timeout() -> None:

@@ -1,14 +1,22 @@
 """Offline synth: run the Pulumi program under mocks (no CLI, no AWS) and write a `pulumi stack export`.
 
-Each registered resource is written with its urn, type, custom flag, parent, provider, inputs and the
-outputs a real deploy would report (arn, url, id, name built the way AWS builds them). Reviewers diff it;
-the policy pack's offline audit and the local emulator read it.
+Each registered resource is written with its urn (as the engine builds it), type, custom flag, parent,
+provider, protect flag, dependencies, inputs, and the outputs a real deploy would report: the provider's
+defaults for what the program left unset (:mod:`tools.synth_defaults`) and the computed values (arn, url, id
+built the way AWS builds them, :mod:`tools.synth_mocks`). The monitor refuses what the engine refuses at
+registration (:mod:`tools.synth_monitor`). Reviewers diff the export; the policy pack's offline audit and the
+local emulator read it.
+
+Exit codes of ``python -m tools.synth``: 0 written; 1 the engine would refuse the program; 2 bad stack config or
+stack file (one ``error:`` line per problem on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextvars
+import gc
 import hashlib
 import json
 import runpy
@@ -19,23 +27,57 @@ from typing import Any
 
 import yaml
 
+from components.settings import SettingsError
+from tools.synth_mocks import AccountFixture, SynthMocks
+from tools.synth_monitor import RegistrationError, StrictMonitor
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "orderflow"
-ACCOUNT_ID = "123456789012"
-"""The emulator's account and region, so synthesized ARNs and URLs are the ones moto serves."""
 DEFAULT_REGION = "us-east-1"
-POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{runtime}-{arch}:27"
 PROVIDER_VERSION = "7.51.1"
 
 
-def stack_config(stack: str) -> dict[str, str]:
-    """The stack file's config as the CLI hands it to the program: namespaced keys, string values."""
-    path = ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise SystemExit(f"no stack file {path.name}; stacks: {', '.join(available_stacks())}")
-    data = yaml.safe_load(path.read_text()) or {}
+class StackFileError(SettingsError):
+    """The stack file is missing or unreadable; the message names it and what to do (a SettingsError, so a
+    caller that reports bad stack config reports this too)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+def error_lines(error: SettingsError, source: str) -> list[str]:
+    """The lines every command prints for bad stack config: ``error: <source>: <problem>``, one per problem.
+
+    ``source`` names where the config came from (``Pulumi.dev.yaml``); a StackFileError names its file itself.
+    """
+    if isinstance(error, StackFileError):
+        return [f"error: {line}" for line in error.problems]
+    return [f"error: {source}: {line}" for line in error.problems]
+
+
+def stack_config(stack: str, path: Path | None = None) -> dict[str, str]:
+    """The stack file's config as the CLI hands it to the program: namespaced keys, string values.
+
+    ``path`` defaults to ``Pulumi.<stack>.yaml`` beside the program. A bare key belongs to the project's
+    namespace, as the CLI reads it.
+    """
+    path = path or ROOT / f"Pulumi.{stack}.yaml"
+    shown = path.name if path.parent == ROOT else str(path)
+    if not path.is_file():
+        raise StackFileError(f"no stack file {shown} for stack {stack!r}; stacks here: "
+                             f"{', '.join(available_stacks())} (give one with --stack, or write {shown})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise StackFileError(f"{shown} is not valid YAML ({where}{problem}); fix the file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
+        raise StackFileError(f"{shown}: `config` must be a mapping of key: value")
     config = {}
     for key, value in (data.get("config") or {}).items():
+        key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
         if isinstance(value, bool):
             config[key] = "true" if value else "false"
         elif isinstance(value, dict | list):
@@ -49,54 +91,33 @@ def available_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
-def _computed(typ: str, name: str, inputs: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
-    """The id and computed outputs AWS returns for a resource, derived from its (physical) name."""
-    phys = inputs.get("name") or name
-    arn = f"arn:aws:{{svc}}:{region}:{account}:{{res}}"
-    if typ == "aws:sqs/queue:Queue":
-        url = f"https://sqs.{region}.amazonaws.com/{account}/{phys}"
-        return url, {"arn": arn.format(svc="sqs", res=phys), "url": url, "name": phys}
-    if typ == "aws:iam/role:Role":
-        return phys, {"arn": f"arn:aws:iam::{account}:role/{phys}", "name": phys, "uniqueId": f"AROA{_digest(phys)[:16].upper()}"}
-    if typ == "aws:iam/rolePolicy:RolePolicy":
-        return f"{inputs.get('role')}:{phys}", {"name": phys}
-    if typ == "aws:sqs/queuePolicy:QueuePolicy":
-        return str(inputs.get("queueUrl")), {}
-    if typ == "aws:cloudwatch/logGroup:LogGroup":
-        return phys, {"arn": arn.format(svc="logs", res=f"log-group:{phys}"), "name": phys}
-    if typ == "aws:lambda/function:Function":
-        fn_arn = arn.format(svc="lambda", res=f"function:{phys}")
-        return phys, {"arn": fn_arn, "qualifiedArn": f"{fn_arn}:$LATEST", "version": "$LATEST", "name": phys,
-                      "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"}
-    if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
-        d = _digest(name)
-        uuid = f"{d[:8]}-{d[8:12]}-4{d[13:16]}-8{d[17:20]}-{d[20:32]}"
-        return uuid, {"uuid": uuid, "arn": arn.format(svc="lambda", res=f"event-source-mapping:{uuid}")}
-    if typ == "aws:sfn/stateMachine:StateMachine":
-        sm_arn = arn.format(svc="states", res=f"stateMachine:{phys}")
-        return sm_arn, {"arn": sm_arn, "name": phys, "status": "ACTIVE"}
-    if typ == "aws:dynamodb/table:Table":
-        return phys, {"arn": arn.format(svc="dynamodb", res=f"table/{phys}"), "name": phys}
-    if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-        return phys, {"arn": arn.format(svc="cloudwatch", res=f"alarm:{phys}"), "name": phys}
-    if typ == "aws:sns/topic:Topic":
-        topic_arn = arn.format(svc="sns", res=phys)
-        return topic_arn, {"arn": topic_arn, "name": phys}
-    return f"{name}-id", {}
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _plain(value: Any) -> Any:
-    """Inputs as JSON: archives and assets in the form the state file uses."""
+    """Inputs as JSON: assets and archives in the form the state file uses, each with a content hash.
+
+    An archive's hash covers its entries' names and contents in sorted order, so it changes exactly when a
+    shipped file does (the engine hashes an archive's contents too).
+    """
     import pulumi
 
-    if isinstance(value, pulumi.FileArchive | pulumi.FileAsset):
-        kind = "4dabf18193072939515e22adb298388d"
-        sig = "0def7320c3a5731c473e5ecbe6d01bc7" if isinstance(value, pulumi.FileArchive) else "c44067f5952c0a294b673a41bacd8c17"
-        return {kind: sig, "path": value.path}
+    if isinstance(value, pulumi.FileAsset):
+        return {SIG_KEY: ASSET_SIG, "path": value.path, "hash": _file_hash(value.path)}
+    if isinstance(value, pulumi.AssetArchive):
+        assets = {name: _plain(asset) for name, asset in sorted(value.assets.items())}
+        digest = hashlib.sha256()
+        for name, asset in assets.items():
+            digest.update(f"{name}\0{asset.get('hash', '')}\0".encode())
+        return {SIG_KEY: ARCHIVE_SIG, "assets": assets, "hash": digest.hexdigest()}
+    if isinstance(value, pulumi.FileArchive):
+        return {SIG_KEY: ARCHIVE_SIG, "path": value.path}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -107,79 +128,108 @@ def _plain(value: Any) -> Any:
 
 
 def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
-               config_overrides: dict[str, str] | None = None, program: Path | None = None) -> dict[str, Any]:
+               config_overrides: dict[str, str] | None = None, program: Path | None = None,
+               account: AccountFixture | None = None, stack_file: Path | None = None) -> dict[str, Any]:
     """Run the program for ``stack`` under mocks; returns the stack export as a dict.
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
+    ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`); ``stack_file`` reads
+    the config from another file than ``Pulumi.<stack>.yaml``.
+    Raises SettingsError (bad stack config), StackFileError (no/unreadable stack file) and RegistrationError
+    (the engine would refuse the program).
     """
-    return contextvars.Context().run(_synthesize, stack, preview, computed, config_overrides or {}, program)
+    config = {**stack_config(stack, stack_file), **(config_overrides or {})}
+    return contextvars.Context().run(_synthesize, stack, preview, computed, config, program,
+                                     account or AccountFixture())
 
 
-def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, str],
-                program: Path | None) -> dict[str, Any]:
+def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str], program: Path | None,
+                account: AccountFixture) -> dict[str, Any]:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime.config import set_all_config
 
-    config = {**stack_config(stack), **overrides}
     region = config.get("aws:region", DEFAULT_REGION)
     provider_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:aws::default_{PROVIDER_VERSION.replace('.', '_')}"
+    default_provider = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
     records: list[dict[str, Any]] = []
 
-    class Mocks(pmocks.Mocks):
-        def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-            if not args.custom:
-                return None, {}
-            rid, outputs = _computed(args.typ, args.name, args.inputs, region, ACCOUNT_ID)
-            if not computed:
-                return (None if preview else rid), dict(args.inputs)
-            return rid, {**args.inputs, **outputs}
+    def record(request: Any, response: Any) -> None:
+        state = monitor.resources[response.urn].state
+        entry: dict[str, Any] = {
+            "urn": response.urn, "custom": bool(request.custom), "type": request.type,
+            "id": response.id or None, "parent": request.parent or None,
+            "inputs": _plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
+            "outputs": _plain(dict(state)) if request.custom else {},
+        }
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            entry["provider"] = request.provider or default_provider
+        if request.protect:
+            entry["protect"] = True
+        if request.dependencies:
+            entry["dependencies"] = sorted(request.dependencies)
+        records.append(entry)
 
-        def call(self, args: pmocks.MockCallArgs) -> Any:
-            token = args.token
-            if token == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/synth", "userId": "synth",
-                        "id": ACCOUNT_ID}
-            if token == "aws:index/getRegion:getRegion":
-                return {"region": region, "name": region, "id": region,
-                        "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
-            if token == "aws:index/getPartition:getPartition":
-                return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                        "reverseDnsPrefix": "com.amazonaws"}
-            if token == "aws:ssm/getParameter:getParameter":
-                parts = str(args.args["name"]).split("/")  # /aws/service/powertools/python/<arch>/<runtime>/latest
-                value = POWERTOOLS_LAYER.format(region=region, arch=parts[5], runtime=parts[6].replace(".", ""))
-                return {"name": args.args["name"], "value": value, "type": "String", "id": args.args["name"],
-                        "arn": f"arn:aws:ssm:{region}::parameter{args.args['name']}", "version": 1,
-                        "insecureValue": value, "withDecryption": True}
-            raise NotImplementedError(f"synth mocks do not answer {token}")
-
-    class Monitor(pmocks.MockMonitor):
-        def RegisterResource(self, request: Any) -> Any:
-            response = super().RegisterResource(request)
-            if request.type != "pulumi:pulumi:Stack":
-                urn = response.urn
-                reg = self.resources[urn]
-                records.append({
-                    "urn": urn,
-                    "custom": bool(request.custom),
-                    "type": request.type,
-                    "id": reg.id,
-                    "parent": request.parent or None,
-                    "inputs": _plain(pulumi.runtime.rpc.deserialize_properties(request.object)),
-                    "outputs": _plain(dict(reg.state)) if request.custom else {},
-                })
-            return response
-
-    mocks = Mocks()
+    loop = asyncio.new_event_loop()  # this run's own loop, closed below (an unclosed loop is noise at exit)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_reported_elsewhere)
+    mocks = SynthMocks(region, account, computed=computed, preview=preview)
+    monitor = StrictMonitor(mocks, record)
     set_all_config(config)
-    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=Monitor(mocks))
+    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     sys.path.insert(0, str(ROOT))
+    # A synth is a short batch that keeps every resource alive to the end: the cyclic collector's full passes
+    # then cost O(heap) each and make synth time grow faster than the program. Collect once, after.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         pmocks.test(lambda: runpy.run_path(str(program or ROOT / "__main__.py"), run_name="__main__"))()
+    except Exception as error:
+        raise _cause(error, monitor.errors) from None
     finally:
         sys.path.remove(str(ROOT))
+        _close(loop)
+        if collecting:
+            gc.enable()
+    if monitor.errors:
+        raise RegistrationError(monitor.errors[0])
+    return _export(stack, region, provider_urn, records, pulumi)
+
+
+def _reported_elsewhere(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Drop asyncio's "exception was never retrieved" for the error the synth raises itself; report others."""
+    if isinstance(context.get("exception"), SettingsError | RegistrationError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed run left pending, then close the loop."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def _cause(error: Exception, refusals: list[str]) -> Exception:
+    """The user-facing error behind a failed program run: a refusal, a SettingsError, or the error itself."""
+    if refusals:
+        return RegistrationError(refusals[0])
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in chain:
+        if isinstance(seen, SettingsError | RegistrationError):
+            return seen
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return error
+
+
+def _export(stack: str, region: str, provider_urn: str, records: list[dict[str, Any]], pulumi: Any) -> dict[str, Any]:
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
     resources: list[dict[str, Any]] = [
         {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {}},
@@ -190,9 +240,7 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
     for record in records:
         entry = {k: v for k, v in record.items() if v is not None or k == "parent"}
         entry["parent"] = record["parent"] or stack_urn
-        if record["custom"]:
-            entry["provider"] = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
-        else:
+        if not record["custom"]:
             entry.pop("id", None)
         resources.append(entry)
     return {"version": 3, "deployment": {
@@ -203,25 +251,48 @@ def _synthesize(stack: str, preview: bool, computed: bool, overrides: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev")
+    """Write the stack export; 0 ok, 1 the engine would refuse the program, 2 bad stack config or stack file."""
+    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
+    parser.add_argument("--stack-file", type=Path, default=None,
+                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
     args = parser.parse_args(argv)
-    from components.settings import SettingsError
-
+    source = args.stack_file or Path(f"Pulumi.{args.stack}.yaml")
+    _quiet_warnings()
     try:
-        export = synthesize(args.stack)
+        export = synthesize(args.stack, stack_file=args.stack_file)
     except SettingsError as error:
-        print(f"error: stack {args.stack}: {error}", file=sys.stderr)
+        print("\n".join(error_lines(error, str(source))), file=sys.stderr)
         return 2
+    except RegistrationError as error:
+        print(f"error: stack {args.stack}: the Pulumi engine would refuse this program: {error}", file=sys.stderr)
+        return 1
     text = json.dumps(export, indent=2, sort_keys=True) + "\n"
     if args.out:
-        Path(args.out).write_text(text)
+        try:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text)
+        except OSError as error:
+            print(f"error: --out {args.out}: cannot write ({error.strerror}); give a writable path", file=sys.stderr)
+            return 2
         count = sum(1 for r in export["deployment"]["resources"] if r.get("custom"))
         print(f"wrote {args.out}: {count} resources of stack {args.stack}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _quiet_warnings() -> None:
+    """Program warnings (``pulumi.log.warn``) print as ``warning: ...``; nothing else reaches stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
 if __name__ == "__main__":

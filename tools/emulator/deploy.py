@@ -247,18 +247,30 @@ def _topic(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
 
 
 def _alarm(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
+    if inputs.get("metricQueries"):  # a metric-math alarm names its metrics in queries
+        metric: dict[str, Any] = {"Metrics": [_metric_query(q) for q in inputs["metricQueries"]]}
+    else:
+        metric = {"Namespace": inputs["namespace"], "MetricName": inputs["metricName"],
+                  "Dimensions": [{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()],
+                  "Statistic": inputs["statistic"], "Period": int(inputs["period"])}
     boto3.client("cloudwatch", region_name=out.region).put_metric_alarm(
         AlarmName=inputs["name"],
-        Namespace=inputs["namespace"],
-        MetricName=inputs["metricName"],
-        Dimensions=[{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()],
-        Statistic=inputs["statistic"],
-        Period=int(inputs["period"]),
+        **metric,
         EvaluationPeriods=int(inputs["evaluationPeriods"]),
         Threshold=float(inputs["threshold"]),
         ComparisonOperator=inputs["comparisonOperator"],
         AlarmActions=list(inputs.get("alarmActions") or []),
     )
+
+
+def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
+    if "expression" in query:
+        return {"Id": query["id"], "Expression": query["expression"], "ReturnData": bool(query.get("returnData"))}
+    m = query["metric"]
+    return {"Id": query["id"], "ReturnData": bool(query.get("returnData")), "MetricStat": {
+        "Metric": {"Namespace": m["namespace"], "MetricName": m["metricName"],
+                   "Dimensions": [{"Name": k, "Value": str(v)} for k, v in (m.get("dimensions") or {}).items()]},
+        "Period": int(m["period"]), "Stat": m["stat"]}}
 
 
 def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
