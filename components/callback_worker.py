@@ -310,6 +310,7 @@ def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str]) -> tuple[aw
             "POWERTOOLS_SERVICE_NAME": b.name,
             "POWERTOOLS_LOG_LEVEL": s.log_level,
             "HEARTBEAT_SECONDS": str(s.heartbeat_seconds),
+            "VISIBILITY_TIMEOUT_SECONDS": str(s.visibility_timeout_seconds),
             "ANSWER_CONCURRENCY": str(s.answer_concurrency),
             **args.environment,
         }},
