@@ -62,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _code(exit_: SystemExit) -> int:
+    """The exit code a SystemExit carries; a message instead of a code is bad input, printed as one line."""
     if exit_.code is None:
         return 0
-    return exit_.code if isinstance(exit_.code, int) else 2
+    if isinstance(exit_.code, int):
+        return exit_.code
+    text = str(exit_.code)
+    print(text if text.startswith("error: ") else f"error: {text}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
