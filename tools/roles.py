@@ -133,7 +133,7 @@ def deploy_policy(export: dict[str, Any], region: str, account: str) -> dict[str
     """What `pulumi up` (and the smoke run) needs on the stack's own names; PassRole per role and service."""
     found = stack_arns(export, account)
     arns = found["resources"] + found["executions"]  # the smoke run starts, reads and may stop executions
-    levels = {level: arns for level in ("write", "list", "tagging", "permissions-management")}
+    levels = dict.fromkeys(("write", "list", "tagging", "permissions-management"), arns)
     levels["read"] = arns + found["layers"]  # the Powertools layer belongs to AWS's account: read it, nothing more
     policy = _crud(levels, DEPLOY_CALLS, NOT_USED)
     statements: list[dict[str, Any]] = policy["Statement"]
