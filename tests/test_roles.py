@@ -153,3 +153,16 @@ def test_the_packs_iam_rule(stack: str, policies: dict[str, Any]) -> None:
     (esm,) = [st for st in policies[f"{stack}-deploy"]["Statement"] if st["Sid"] == "WorkerEventSourceMapping"]
     assert esm["Condition"] == {"ArnEquals": {"lambda:FunctionArn": [
         f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orderflow-{stack}-inventory-worker"]}}
+
+
+def characters(policy: dict[str, Any]) -> int:
+    return len(json.dumps(policy, separators=(",", ":")))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_policies_fit_the_inline_size_quota(stack: str, policies: dict[str, Any]) -> None:
+    """IAM: the inline policies of one role total at most 10,240 characters, whitespace not counted
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). A deploy role holds one
+    stack's deploy policy; the preview role holds the preview policies of both stacks."""
+    assert characters(policies[f"{stack}-deploy"]) <= 10_240
+    assert characters(policies["dev-preview"]) + characters(policies["prod-preview"]) <= 10_240

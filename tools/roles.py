@@ -114,10 +114,25 @@ def _crud(levels: dict[str, list[str]], single: tuple[str, ...], exclude: tuple[
     template["wildcard-only"]["single-actions"] = list(single)
     template["exclude-actions"] = list(exclude)
     policy = dict(write_policy_with_template(template))
-    for statement in policy["Statement"]:
-        if statement["Resource"] == ["*"]:
-            statement["Sid"] = "ResourceLess"  # policy_sentry's name for it is MultMultNone
+    policy["Statement"] = _merged(policy["Statement"])
     return policy
+
+
+LEVELS = re.compile(r"(Read|Write|List|Tagging|Permissionsmanagement)")
+
+
+def _merged(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One statement per resource list (policy_sentry writes one per access level, repeating the ARNs), so a
+    policy fits IAM's inline size quota: 10,240 characters per role, whitespace not counted
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+    merged: dict[tuple[str, ...], dict[str, Any]] = {}
+    for statement in statements:
+        key = tuple(statement["Resource"])
+        if key not in merged:
+            sid = "ResourceLess" if key == ("*",) else LEVELS.sub("", statement["Sid"], count=1)
+            merged[key] = {"Sid": sid, "Effect": "Allow", "Action": [], "Resource": list(key)}
+        merged[key]["Action"] = sorted({*merged[key]["Action"], *statement["Action"]})
+    return list(merged.values())
 
 
 def preview_policy(export: dict[str, Any], region: str, account: str) -> dict[str, Any]:
