@@ -166,3 +166,16 @@ def test_policies_fit_the_inline_size_quota(stack: str, policies: dict[str, Any]
     stack's deploy policy; the preview role holds the preview policies of both stacks."""
     assert characters(policies[f"{stack}-deploy"]) <= 10_240
     assert characters(policies["dev-preview"]) + characters(policies["prod-preview"]) <= 10_240
+
+
+def test_a_queue_key_lets_the_deploy_role_decrypt_with_it_and_nothing_more() -> None:
+    from tools.synth import synthesize
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    export = synthesize("dev", config_overrides={"orderflow:kmsKeyArn": key})
+    deploy = deploy_policy(export, "us-east-1", ACCOUNT)
+    assert [st for st in deploy["Statement"] if any(a.startswith("kms:") for a in st["Action"])] == [
+        {"Sid": "QueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]}]
+    assert not [a for a in actions(preview_policy(export, "us-east-1", ACCOUNT)) if a.startswith("kms:")]
+    assert rule_findings(deploy)[0].startswith("ci: policy: statement WorkerEventSourceMapping")
+    assert len(rule_findings(deploy)) == 3

@@ -72,12 +72,13 @@ class RolesError(ValueError):
 
 def stack_arns(export: dict[str, Any], account: str) -> dict[str, list[str]]:
     """The ARNs of a stack export, by kind: ``resources`` (every custom resource's ``outputs.arn``, its
-    ``executions`` (of its state machines), ``roles`` ({ARN: service it trusts}), ``layers``, ``functions``, ``region``."""
+    ``executions`` (of its state machines), ``keys`` (the queues' KMS keys), ``roles`` ({ARN: service it trusts}), ``layers``, ``functions``, ``region``."""
     resources: list[str] = []
     executions: list[str] = []
     roles: dict[str, str] = {}
     layers: list[str] = []
     functions: list[str] = []
+    keys: list[str] = []
     for r in export.get("deployment", {}).get("resources", []):
         arn = str((r.get("outputs") or {}).get("arn") or "").replace(f":{ACCOUNT_ID}:", f":{account}:")
         if not r.get("custom") or not arn or r["type"] == "aws:lambda/eventSourceMapping:EventSourceMapping":
@@ -87,11 +88,13 @@ def stack_arns(export: dict[str, Any], account: str) -> dict[str, list[str]]:
             executions.append(arn.replace(":stateMachine:", ":execution:") + ":*")
         elif r["type"] == "aws:iam/role:Role":
             roles[arn] = _trusted_service(r["inputs"].get("assumeRolePolicy"))
+        elif r["type"] == "aws:sqs/queue:Queue" and str(r["inputs"].get("kmsMasterKeyId", "")).startswith("arn:"):
+            keys.append(str(r["inputs"]["kmsMasterKeyId"]))
         elif r["type"] == "aws:lambda/function:Function":
             functions.append(arn)
             layers += [str(layer) for layer in r["inputs"].get("layers") or []]
     return {"resources": resources, "executions": executions, "roles": list(roles), "services": list(roles.values()), "layers": layers,
-            "functions": functions}
+            "functions": functions, "keys": sorted(set(keys))}
 
 
 def _trusted_service(document: Any) -> str:
@@ -157,6 +160,8 @@ def deploy_policy(export: dict[str, Any], region: str, account: str) -> dict[str
     for n, (role, service) in enumerate(zip(found["roles"], found["services"], strict=True)):
         statements.append({"Sid": f"PassRole{n}", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": [role],
                            "Condition": {"StringEquals": {"iam:PassedToService": service}}})
+    if found["keys"]:  # the smoke run reads the DLQ: SQS decrypts with the caller's permission on the key
+        statements.append({"Sid": "QueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": found["keys"]})
     statements.append({
         "Sid": "WorkerEventSourceMapping", "Effect": "Allow", "Action": list(EVENT_SOURCE_MAPPING_ACTIONS),
         "Resource": [f"arn:aws:lambda:{region}:{account}:event-source-mapping:*"],
