@@ -53,7 +53,8 @@ def served(dev_export: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
         env.setenv("AWS_DEFAULT_REGION", REGION)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
-        try:
+        try:  # moto's backends live in this process: start from nothing whatever ran here before
+            requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
             requests.post(f"{endpoint}/moto-api/config", timeout=10,
                           json={"stepfunctions": {"execute_state_machine": True}}).raise_for_status()
             d = deploy(dev_export)
