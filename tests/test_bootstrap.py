@@ -30,8 +30,8 @@ def bootstrap_module() -> ModuleType:
 
 
 def host_uv_cache() -> str | None:
-    uv = shutil.which("uv")
-    if uv is None:
+    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")  # as the Makefile finds it
+    if not Path(uv).exists():
         return None
     return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
 

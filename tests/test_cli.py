@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def test_synth_then_audit_of_a_clean_stack_exits_0(tmp_path: Path) -> None:
 
 
 def test_console_script_runs_through_uv() -> None:
-    done = subprocess.run(["uv", "run", "--frozen", "--no-sync", "orderflow", "stock", "--help"], cwd=ROOT,
+    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")  # as the Makefile finds it
+    done = subprocess.run([uv, "run", "--frozen", "--no-sync", "orderflow", "stock", "--help"], cwd=ROOT,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: orderflow stock ")
