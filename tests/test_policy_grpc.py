@@ -21,7 +21,7 @@ ADVISORY = analyzer_pb2.EnforcementLevel.Value("ADVISORY")
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     assert process.stdout is not None
     port = int(process.stdout.readline().decode().strip())
