@@ -1,0 +1,1 @@
+"""What `orderflow smoke` and `orderflow stock` share: reading a deployed stack and its table."""

@@ -1,0 +1,81 @@
+"""A deployed stack's outputs (`pulumi stack output --json`, or a saved copy) and its AWS clients."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+SKU_PREFIX = "SKU#"
+ORDER_PREFIX = "ORDER#"
+"""The inventory table's partition keys (handlers/inventory/stock.py): ``SKU#<sku>`` holds ``stock``,
+``ORDER#<orderId>`` the order's reservation record."""
+
+
+class DeployedError(ValueError):
+    """The stack's outputs cannot be read or lack a name; ``str(error)`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The stack outputs of `__main__.py` that smoke and stock use."""
+
+    values: dict[str, Any]
+    source: str
+    """Where they came from: ``OUTPUTS <file>`` or ``pulumi stack output --stack <stack>``."""
+
+    def get(self, key: str) -> str:
+        value = self.values.get(key)
+        if not isinstance(value, str) or not value:
+            raise DeployedError(f"{self.source}: output {key!r} is missing or not a string; expected the JSON "
+                                f"object of `pulumi stack output --json` of an orderflow stack")
+        return value
+
+    @property
+    def region(self) -> str:
+        """The stack's region, from its state machine's ARN (arn:PARTITION:states:REGION:ACCOUNT:...)."""
+        parts = self.get("stateMachineArn").split(":")
+        if len(parts) < 7 or parts[2] != "states" or not parts[3]:
+            raise DeployedError(f"{self.source}: output 'stateMachineArn' is not a state machine ARN: "
+                                f"{self.get('stateMachineArn')!r}")
+        return parts[3]
+
+    def client(self, service: str) -> Any:
+        """A boto3 client in the stack's region, with the caller's credentials (``AWS_ENDPOINT_URL``, when
+        set, sends it elsewhere: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html)."""
+        return boto3.client(service, region_name=self.region)
+
+
+def read_outputs(stack: str, path: str | None) -> Outputs:
+    """The outputs of ``stack``: from ``path`` (the saved JSON of `pulumi stack output --json`) when given,
+    else from the Pulumi CLI. Raises DeployedError."""
+    if path:
+        source = f"OUTPUTS {path}"
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise DeployedError(f"{source}: cannot read it ({error.strerror}); save the outputs with "
+                                f"`pulumi stack output --json --stack {stack} > {path}`") from None
+    else:
+        source = f"pulumi stack output --json --stack {stack}"
+        if shutil.which("pulumi") is None:
+            raise DeployedError("the Pulumi CLI is not on PATH; install it, or give OUTPUTS=<file> with the JSON "
+                                f"of `pulumi stack output --json --stack {stack}`")
+        done = subprocess.run(["pulumi", "stack", "output", "--json", "--stack", stack], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise DeployedError(f"{source}: {last}")
+        text = done.stdout
+    try:
+        values = json.loads(text)
+    except ValueError as error:
+        raise DeployedError(f"{source}: not JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise DeployedError(f"{source}: must be a JSON object of stack outputs, got {type(values).__name__}")
+    return Outputs(values, source)
