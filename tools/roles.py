@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.synth import ACCOUNT_ID
+from tools.synth_mocks import ACCOUNT_ID
 
 PREVIEW_CALLS = ("sts:GetCallerIdentity", "states:ValidateStateMachineDefinition")
 """Resource-less actions a preview calls (the AWS action database lists them with Resource "*" only)."""

@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.summary)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary(result, [], None), indent=2) + "\n")
+    inputs = {"stack": args.stack, "outputs": args.outputs or "pulumi stack output --json", "summary": str(out)}
+    out.write_text(json.dumps(summary(result, [], None, inputs, []), indent=2) + "\n")
     for run in result.runs:
         print(f"{run.order_id:32} {run.status:10} {run.result:9} {run.reason or ''}")
     for invariant in result.invariants:
