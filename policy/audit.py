@@ -171,8 +171,7 @@ def allowed_lines(pack: PackConfig) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m policy.audit",
-                                     description="Evaluate the orderflow policy pack on a stack export.")
+    parser = argparse.ArgumentParser(description="Evaluate the orderflow policy pack on a stack export.")
     parser.add_argument("file", type=Path, help="a `pulumi stack export` file (`make synth` writes one)")
     parser.add_argument("--config", type=Path, default=None,
                         help="policy-pack config JSON, as for `pulumi preview --policy-pack-config`")

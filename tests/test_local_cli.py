@@ -80,7 +80,7 @@ def local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "nope"],
      "error: STACK nope: no stack file Pulumi.nope.yaml; stacks: broken, dev, eu, prod"),
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "broken"],
-     "error: STACK broken: Pulumi.broken.yaml is not YAML: "),
+     "error: Pulumi.broken.yaml is not valid YAML (line 3: "),
 ])
 def test_bad_input_is_one_line_exit_2(project: Path, args: list[str], message: str) -> None:
     got = local(project, *args)

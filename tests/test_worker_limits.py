@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.stepfunctions.parser import quotas as moto_quotas
 
 from tests.conftest import Emulated
 
@@ -55,9 +54,7 @@ LIMIT_CASES = [
 def test_limits_are_answered_at_once(emulated: Emulated, monkeypatch: pytest.MonkeyPatch, case: str,
                                      the_order: dict[str, Any], before: dict[str, int], answer: tuple[str, str],
                                      detail: str) -> None:
-    # moto sizes a state's payload as ASCII-escaped JSON; Step Functions counts the UTF-8 bytes of the payload.
-    monkeypatch.setattr(moto_quotas, "to_json_str", lambda obj, separators=None: json.dumps(
-        obj, ensure_ascii=False, separators=separators))
+    # the emulator writes state JSON as UTF-8 text, as Step Functions does (tools/emulator/service_fidelity.py)
     emulated.seed(before)
     outputs: list[str] = []
     causes: list[str] = []

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.progress import Progress
 
@@ -24,7 +23,7 @@ from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
 from tools.emulator.inputs import InputError, load_inventory, load_orders
 from tools.emulator.report import detail, pictures, show
 from tools.emulator.run import RunResult, run_orders
-from tools.synth import available_stacks, synthesize
+from tools.synth import available_stacks, error_lines, synthesize
 
 PROGRESS_SECONDS = 10.0
 """Without a terminal (a CI log), a progress line at most this often."""
@@ -89,10 +88,9 @@ def _export(stack: str) -> dict[str, Any]:
         raise BadInput(f"STACK {stack}: no stack file Pulumi.{stack}.yaml; stacks: {', '.join(stacks) or 'none'}")
     try:
         return synthesize(stack)
-    except SettingsError as error:
-        raise BadInput(f"stack {stack}: {error}") from None  # the same text as `make synth`
-    except yaml.YAMLError as error:
-        raise BadInput(f"STACK {stack}: Pulumi.{stack}.yaml is not YAML: {' '.join(str(error).split())}") from None
+    except SettingsError as error:  # the same lines as `make synth`, without their "error: " (added on print)
+        raise BadInput("\n".join(line.removeprefix("error: ")
+                                  for line in error_lines(error, f"Pulumi.{stack}.yaml"))) from None
 
 
 def _progress_lines(console: Console) -> Callable[[int, int], None]:
@@ -123,7 +121,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="exit codes: 0 every check held; 1 a least-privilege check or an "
                                             "invariant failed; 2 bad input")
     parser.add_argument("--stack", default="dev", help="stack name: Pulumi.<stack>.yaml (default dev)")
@@ -151,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(line, markup=False, highlight=False)
         export = _export(args.stack)
     except (InputError, FaultsError, BadInput) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("\n".join(f"error: {line}" for line in str(error).splitlines()), file=sys.stderr)
         return 2
     console.print(f"stack {args.stack}: {sum(1 for r in export['deployment']['resources'] if r.get('custom'))} "
                   f"resources synthesized (region {export_region(export)}); deploying into the in-process emulator")

@@ -252,7 +252,7 @@ def _export(stack: str, region: str, provider_urn: str, records: list[dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the stack export; 0 ok, 1 the engine would refuse the program, 2 bad stack config or stack file."""
-    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
     parser.add_argument("--stack-file", type=Path, default=None,

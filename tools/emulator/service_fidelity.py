@@ -9,6 +9,11 @@
 - **SendTaskFailure's cause.** moto's API layer drops ``cause``, so a rejection's reason (``$.Cause`` in the
   catching state: ``items[0].quantity must be a JSON integer >= 1``) never reaches the execution's output.
   It is passed on, as AWS does (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
+- **JSON as Step Functions writes it.** moto's ASL interpreter serializes state data with ``json.dumps``'
+  default ASCII escaping, so each non-ASCII character costs six bytes or more: a 205 KB order of such text
+  becomes 610 KB, over the 256 KiB payload quota and the queue's message size, where Step Functions (which
+  counts UTF-8 bytes) accepts it. The interpreter's serializer is made to write UTF-8 text.
+  Source: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (payload size, UTF-8).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ def apply() -> None:
         return
     _sqs_size_in_bytes(SQSBackend)
     _task_failure_cause()
+    _utf8_state_json()
     SQSBackend._orderflow_fidelity = True  # type: ignore[attr-defined]
 
 
@@ -54,3 +60,21 @@ def _task_failure_cause() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
+
+def _utf8_state_json() -> None:
+    """Every interpreter module that imported ``to_json_str`` gets one that keeps non-ASCII text as is."""
+    import json
+    import sys
+
+    from moto.stepfunctions.parser.asl.utils import encoding
+
+    original = encoding.to_json_str
+
+    def to_json_str(obj: Any, separators: tuple[str, str] | None = None) -> str:
+        return json.dumps(obj, cls=encoding._DateTimeEncoder, separators=separators, ensure_ascii=False)
+
+    encoding.to_json_str = to_json_str  # modules imported from now on take this one
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "to_json_str", None) is original:
+            module.to_json_str = to_json_str  # type: ignore[attr-defined]
