@@ -16,7 +16,7 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tools.emulator import invariants
+from tools.emulator import dynamodb_contention, invariants, quotas
 from tools.emulator.deploy import REGION, Deployment, deploy
 from tools.emulator.faults import Faults, Injector
 from tools.emulator.invariants import Ended, Invariant
@@ -67,6 +67,9 @@ class RunResult:
     injected: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     """From the first execution started to the end of the run."""
+    contention: dict[str, Any] = field(default_factory=dict)
+    """``{"transactionConflicts": n, "conflictRetries": n, "throttled": {<api>: n}}``: conflicts and retries counted
+    at the emulated DynamoDB (``dynamodb_contention``), calls refused by an API quota (``quotas``)."""
 
     @property
     def reserved_share(self) -> tuple[int, int]:
@@ -74,11 +77,38 @@ class RunResult:
         return invariants.reserved_share([(r.order, r.result, r.status) for r in self.runs])
 
 
-def _execution_name(order: Any, index: int) -> tuple[str | None, str]:
+def _execution_name(order: Any, index: int, taken: set[str]) -> tuple[str | None, str]:
+    """(order id, execution name): the order id when it is a valid name, else ``order-NNNNN`` made unique against
+    ``taken`` (the run's usable order ids and the fallback names already given), which it joins."""
     order_id = order.get("orderId") if isinstance(order, dict) else None
     order_id = order_id if isinstance(order_id, str) else None
-    name = order_id if order_id and EXECUTION_NAME.match(order_id) else f"order-{index:05d}"
+    if order_id and EXECUTION_NAME.match(order_id):
+        return order_id, order_id
+    name = f"order-{index:05d}"
+    while name in taken:
+        name += "_"
+    taken.add(name)
     return order_id, name
+
+
+def execution_names(orders: list[Any]) -> list[tuple[str | None, str]]:
+    """Every order's (order id, execution name); a fallback name never equals an order id of the run."""
+    taken = {o["orderId"] for o in orders if isinstance(o, dict) and isinstance(o.get("orderId"), str)
+             and EXECUTION_NAME.match(o["orderId"])}
+    return [_execution_name(order, i, taken) for i, order in enumerate(orders)]
+
+
+def _start_one(sfn: Any, sm_arn: str, name: str, text: str) -> str:
+    """StartExecution, waiting out throttling as an order intake would (the SDK's own retries come first)."""
+    pause = 0.1
+    while True:
+        try:
+            return str(sfn.start_execution(stateMachineArn=sm_arn, name=name, input=text)["executionArn"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ThrottlingException":
+                raise
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
 
 
 def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = None) -> None:
@@ -89,7 +119,7 @@ def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = Non
             time.sleep(max(0.0, began + n / rate - time.time()))
         text = json.dumps(run.order)
         try:
-            run.arn = sfn.start_execution(stateMachineArn=sm_arn, name=run.execution, input=text)["executionArn"]
+            run.arn = _start_one(sfn, sm_arn, run.execution, text)
             started[run.execution] = run
         except ClientError as error:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
@@ -142,7 +172,10 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         for sku, quantity in inventory.items():
             ddb.put_item(TableName=d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
         checks = prove(d) if check_least_privilege else []
-        runs = [OrderRun(i, order, *_execution_name(order, i)) for i, order in enumerate(orders)]
+        runs = [OrderRun(i, order, *names) for i, (order, names) in enumerate(zip(orders, execution_names(orders),
+                                                                                  strict=True))]
+        dynamodb_contention.reset()
+        quotas.reset()
         extra = prepare(d) if prepare else {}
         injector = Injector(faults, d.work_queue_url, _heartbeat(d)) if faults else None
         hooks = [h for h in (extra.pop("on_environment", None), injector and injector.on_environment,
@@ -186,9 +219,10 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         found = invariants.check(list(ended.values()), inventory, stock, records, dead,
                                  injector.poison if injector else [])
         stats = vars(poller.stats).copy()
+        contention = {**dynamodb_contention.snapshot(), "throttled": quotas.throttled()}
         stop_running(d.state_machine_arn)
     return RunResult(d, runs, stock, len(dead), histories, checks, stats, found,
-                     injector.injected() if injector else {}, elapsed)
+                     injector.injected() if injector else {}, elapsed, contention)
 
 
 def stop_running(sm_arn: str) -> None:
@@ -196,9 +230,13 @@ def stop_running(sm_arn: str) -> None:
     the next run's resources of the same name (its timeout path sends a message to the queue)."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
-    for page in pages:
-        for execution in page["executions"]:
-            sfn.stop_execution(executionArn=execution["executionArn"], error="EmulatorShutdown")
+    arns = [e["executionArn"] for page in pages for e in page["executions"]]
+    quotas.reset(scale=0)  # the emulator's own cleanup is no customer traffic: no quota applies
+    try:
+        for arn in arns:
+            sfn.stop_execution(executionArn=arn, error="EmulatorShutdown")
+    finally:
+        quotas.reset()
 
 
 def _log_to(stream: IO[str]) -> Callable[[ModuleType], None]:
