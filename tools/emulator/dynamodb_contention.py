@@ -134,13 +134,17 @@ def in_flight(backend: Any, transact_items: list[dict[str, Any]]) -> Iterator[No
             _cancelled.discard(identity)
     finally:
         _local.active = False
-        left = SERVICE_SECONDS - (time.monotonic() - started)
-        if left > 0:
-            time.sleep(left)
+        hold(SERVICE_SECONDS - (time.monotonic() - started))
         with _claims_lock:
             for k, _ in keys:
                 if k is not None and _claims.get(k) == me:
                     del _claims[k]
+
+
+def hold(seconds: float) -> None:
+    """The rest of a transaction's service time, its items still claimed."""
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def check_plain_write(backend: Any, table_name: str, key: dict[str, Any] | None) -> None:
