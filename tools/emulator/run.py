@@ -23,7 +23,8 @@ from tools.emulator.invariants import Ended, Invariant
 from tools.emulator.least_privilege import Check, prove
 from tools.emulator.poller import Poller
 
-EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+"""A name Step Functions accepts, matched against the whole string (``fullmatch``)."""
 
 
 class InputError(ValueError):
@@ -82,7 +83,7 @@ def _execution_name(order: Any, index: int, taken: set[str]) -> tuple[str | None
     ``taken`` (the run's usable order ids and the fallback names already given), which it joins."""
     order_id = order.get("orderId") if isinstance(order, dict) else None
     order_id = order_id if isinstance(order_id, str) else None
-    if order_id and EXECUTION_NAME.match(order_id):
+    if order_id and EXECUTION_NAME.fullmatch(order_id):
         return order_id, order_id
     name = f"order-{index:05d}"
     while name in taken:
@@ -94,7 +95,7 @@ def _execution_name(order: Any, index: int, taken: set[str]) -> tuple[str | None
 def execution_names(orders: list[Any]) -> list[tuple[str | None, str]]:
     """Every order's (order id, execution name); a fallback name never equals an order id of the run."""
     taken = {o["orderId"] for o in orders if isinstance(o, dict) and isinstance(o.get("orderId"), str)
-             and EXECUTION_NAME.match(o["orderId"])}
+             and EXECUTION_NAME.fullmatch(o["orderId"])}
     return [_execution_name(order, i, taken) for i, order in enumerate(orders)]
 
 
