@@ -63,7 +63,7 @@ class Held:
                 self.inside.set()
                 self.release.wait(30)
 
-        dynamodb_contention.hold = held  # type: ignore[assignment]
+        dynamodb_contention.hold = held
         self.thread = threading.Thread(target=lambda: self.ddb.transact_write_items(
             TransactItems=[take("A"), record("first")]))
         self.thread.start()
@@ -73,13 +73,12 @@ class Held:
     def __exit__(self, *_: Any) -> None:
         self.release.set()
         self.thread.join(30)
-        dynamodb_contention.hold = self._hold  # type: ignore[assignment]
+        dynamodb_contention.hold = self._hold
 
 
 def test_a_transaction_on_an_item_in_flight_is_cancelled_with_the_real_reasons(ddb: Any) -> None:
-    with Held(ddb):
-        with pytest.raises(ClientError) as error:
-            ddb.transact_write_items(TransactItems=[record("second"), take("A")])
+    with Held(ddb), pytest.raises(ClientError) as error:
+        ddb.transact_write_items(TransactItems=[record("second"), take("A")])
     response = error.value.response
     assert response["Error"]["Code"] == "TransactionCanceledException"
     assert response["CancellationReasons"] == [

@@ -22,8 +22,8 @@ def generate(count: int, hot: int = 2, seed: int = 7, stock_share: float = 1 / 3
     demand = dict.fromkeys(skus, 0)
     for i in range(count):
         chosen = rng.sample(skus, 2 if rng.random() < 0.25 else 1)
-        items = [{"sku": s, "quantity": rng.randint(1, 2)} for s in chosen]
-        for item in items:
-            demand[item["sku"]] += item["quantity"]
-        orders.append({"orderId": f"flash-{i + 1:05d}", "items": items})
+        items = [(s, rng.randint(1, 2)) for s in chosen]
+        for sku, quantity in items:
+            demand[sku] += quantity
+        orders.append({"orderId": f"flash-{i + 1:05d}", "items": [{"sku": s, "quantity": q} for s, q in items]})
     return orders, {sku: max(1, int(n * stock_share)) for sku, n in demand.items()}

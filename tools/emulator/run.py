@@ -230,8 +230,7 @@ def stop_running(sm_arn: str) -> None:
     """moto runs each execution in a thread that outlives the mock: one left running would later write into
     the next run's resources of the same name (its timeout path sends a message to the queue)."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
-    arns = [e["executionArn"] for page in pages for e in page["executions"]]
+    arns = running_executions(sfn, sm_arn)
     quotas.reset(scale=0)  # the emulator's own cleanup is no customer traffic: no quota applies
     try:
         for arn in arns:
@@ -279,5 +278,16 @@ def _bodies(sqs: Any, url: str) -> list[str]:
 
 
 def _running(sfn: Any, sm_arn: str) -> int:
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
-    return sum(len(page["executions"]) for page in pages)
+    return len(running_executions(sfn, sm_arn))
+
+
+def running_executions(sfn: Any, sm_arn: str) -> list[str]:
+    """ARNs of the state machine's RUNNING executions. A page token names an execution: when that one ends
+    between two pages the token is refused (InvalidToken), and the listing starts over."""
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
+        try:
+            return [e["executionArn"] for page in pages for e in page["executions"]]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "InvalidToken":
+                raise
