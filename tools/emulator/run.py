@@ -191,13 +191,15 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
             _start(sfn, d.state_machine_arn, runs, rate)
             total = len({r.arn for r in runs if r.arn})
             deadline = started + (timeout or _longest(sqs, d))
-            running = total
+            running, idle = total, 0
             while time.time() < deadline:
                 time.sleep(0.5)
                 running = _running(sfn, d.state_machine_arn)
                 if on_progress:
                     on_progress(total - running, total)
-                if not running and not _depth(sqs, d.work_queue_url) and not poller.busy:
+                quiet = not running and not _depth(sqs, d.work_queue_url) and not poller.busy
+                idle = idle + 1 if quiet else 0
+                if idle >= 2:  # twice in a row: a message between receive and invocation is seen the second time
                     break
         finally:
             poller.stop()
@@ -259,9 +261,14 @@ def _longest(sqs: Any, d: Deployment) -> int:
 
 
 def _depth(sqs: Any, url: str) -> int:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attrs[n]) for n in names)
+    """Messages on the queue. In-flight ones are counted first: one whose visibility timeout ends between the two
+    readings is counted twice rather than not at all (one reading counts visible and in-flight at two instants)."""
+    total = 0
+    for names in (["ApproximateNumberOfMessagesNotVisible"],
+                  ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]):
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        total += sum(int(attrs.get(n, 0)) for n in names)
+    return total
 
 
 def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
