@@ -181,3 +181,23 @@ def test_a_transaction_whose_update_outgrows_the_item_limit_is_cancelled_at_that
 def test_numbers_within_the_limits_are_stored(ddb: Any, value: str) -> None:
     ddb.put_item(TableName="t", Item={"pk": {"S": "n"}, "q": {"N": value}})
     assert "q" in ddb.get_item(TableName="t", Key={"pk": {"S": "n"}})["Item"]
+
+
+@pytest.mark.parametrize(("sku", "stock", "words"), [
+    ("x" * 2045, 1, "Size of hashkey"),  # "SKU#" + 2,045 bytes: 2,049
+    ("é" * 1023, 1, "Size of hashkey"),  # 2,046 bytes in UTF-8, plus the prefix
+    ("ok", 10**38 + 1, "more than 38 significant digits"),  # 10**38 alone is one significant digit
+])
+def test_an_inventory_dynamodb_refuses_is_bad_input_naming_inventory(ddb: Any, sku: str, stock: int,
+                                                                      words: str) -> None:
+    from tools.emulator.run import InputError, _seed
+
+    with pytest.raises(InputError, match=r"^INVENTORY: sku .*" + words):
+        _seed(ddb, "t", {"fine": 3, sku: stock})
+
+
+def test_an_inventory_at_the_limits_is_seeded(ddb: Any) -> None:
+    from tools.emulator.run import _seed
+
+    _seed(ddb, "t", {"x" * 2044: 10**37})
+    assert ddb.get_item(TableName="t", Key={"pk": {"S": "SKU#" + "x" * 2044}})["Item"]["stock"]["N"] == str(10**37)

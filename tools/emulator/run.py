@@ -170,8 +170,7 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         ddb = boto3.client("dynamodb", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
-        for sku, quantity in inventory.items():
-            ddb.put_item(TableName=d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+        _seed(ddb, d.table, inventory)
         checks = prove(d) if check_least_privilege else []
         runs = [OrderRun(i, order, *names) for i, (order, names) in enumerate(zip(orders, execution_names(orders),
                                                                                   strict=True))]
@@ -226,6 +225,21 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         stop_running(d.state_machine_arn)
     return RunResult(d, runs, stock, len(dead), histories, checks, stats, found,
                      injector.injected() if injector else {}, elapsed, contention)
+
+
+def _seed(ddb: Any, table: str, inventory: dict[str, int]) -> None:
+    """Put each sku's stock; a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
+    input, named as such."""
+    for sku, quantity in inventory.items():
+        try:
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+            shown = sku if len(sku) <= 40 else sku[:40] + "..."
+            raise InputError(f"INVENTORY: sku {shown!r} ({len(sku.encode())} bytes), stock {quantity}: DynamoDB "
+                             f"refuses it ({error.response['Error']['Message']}); keep each sku at most 2,044 bytes "
+                             "and each stock at most 38 digits") from None
 
 
 def stop_running(sm_arn: str) -> None:
