@@ -22,6 +22,7 @@ os.environ.update(
 import boto3
 from moto import mock_aws
 
+from tools.emulator import dynamodb_contention, quotas
 from tools.emulator.deploy import Deployment, deploy
 from tools.emulator.poller import LambdaContext, _record, load_handler
 from tools.emulator.run import stop_running
@@ -134,6 +135,8 @@ class Emulated:
 def _emulate(export: dict[str, Any]) -> Iterator[Emulated]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         d = deploy(export)
+        dynamodb_contention.reset()
+        quotas.reset()
         module, handler = load_handler(d.function)
         yield Emulated(d=d, handler=handler, module=module)
         stop_running(d.state_machine_arn)

@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from tools.emulator.faults import Faults, FaultsError, poison_bodies
+from tests.conftest import Emulated
+from tools.bench.throughput import simulated_aws
+from tools.emulator.faults import Faults, FaultsError, Injector, poison_bodies
 from tools.emulator.invariants import Ended, check
 from tools.emulator.run import run_orders
 from tools.gen_orders import generate
@@ -101,3 +104,113 @@ def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> Non
     assert all(r.status in ("SUCCEEDED", "FAILED") for r in result.runs)
     reserved, allowed = result.reserved_share
     assert reserved > 0 and reserved / allowed >= 0.9, (reserved, allowed)
+
+
+# -- each fault kind against the emulated service's state (field case M2) -------------------------------------------
+class Forced(Injector):
+    """An injector whose draws come from a list (then never fire)."""
+
+    def __init__(self, faults: Faults, queue_url: str, draws: list[float]) -> None:
+        super().__init__(faults, queue_url, heartbeat_seconds=36)
+        self.draws = list(draws)
+
+    def _chance(self, p: float) -> float | None:
+        return self.draws.pop(0) if self.draws and p > 0 else None
+
+
+def check_message(e: Emulated, order_id: str, **skus: int) -> tuple[str, dict[str, Any]]:
+    arn = e.start({"orderId": order_id, "items": [{"sku": s, "quantity": q} for s, q in skus.items()]}, order_id)
+    (record,) = e.receive()
+    return arn, record
+
+
+def test_a_throttled_write_is_not_carried_out(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    injector = Forced(Faults(throttle=0.5), e.d.work_queue_url, [0.0])  # the first HTTP attempt is throttled
+    injector.on_environment(e.module)
+    e.module.stock._ddb.update_item(TableName=e.d.table, Key={"pk": {"S": "SKU#A"}},
+                                    UpdateExpression="SET stock = stock + :one",
+                                    ExpressionAttributeValues={":one": {"N": "1"}})
+    assert injector.injected()["throttle"] == 1
+    assert e.stock("A") == 6  # the SDK's retry carried it out once, the throttled attempt not at all
+
+
+def test_a_throttled_answer_is_not_carried_out(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    arn, record = check_message(e, "o-throttled", A=1)
+    token = json.loads(record["body"])["taskToken"]
+    injector = Forced(Faults(throttle=0.5), e.d.work_queue_url, [0.0] * 20)  # every attempt of the first call
+    injector.on_environment(e.module)
+    with pytest.raises(ClientError) as error:
+        e.module.sfn.send_task_success(taskToken=token, output=json.dumps({"answer": "throttled"}))
+    assert error.value.response["Error"]["Code"] == "ThrottlingException"
+    injector.draws.clear()  # from now on nothing is throttled
+    e.module.sfn.send_task_success(taskToken=token, output=json.dumps({"answer": "heard"}))
+    desc = e.wait(arn)
+    assert json.loads(desc["output"])["answer"] == "heard"  # only the answer that got through counted
+
+
+def test_a_crash_before_reserving_leaves_no_trace(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    _, record = check_message(e, "o-crash1", A=2)
+    injector = Forced(Faults(crash=0.5), e.d.work_queue_url, [0.0])  # under crash/2: before the transaction
+    injector.on_environment(e.module)
+    assert e.invoke([record]) == {record["messageId"]}
+    assert injector.injected()["crashBeforeReserve"] == 1
+    assert e.stock("A") == 5 and e.reservation("o-crash1") is None
+
+
+def test_a_crash_before_answering_keeps_the_reservation_and_no_answer(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    arn, record = check_message(e, "o-crash2", A=2)
+    injector = Forced(Faults(crash=0.5), e.d.work_queue_url, [0.4])  # over crash/2: after the transaction
+    injector.on_environment(e.module)
+    assert e.invoke([record]) == {record["messageId"]}
+    assert injector.injected()["crashBeforeAnswer"] == 1
+    assert e.stock("A") == 3 and (e.reservation("o-crash2") or {})["status"]["S"] == "RESERVED"
+    assert e.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"  # nobody answered
+
+
+def test_a_duplicate_in_the_batch_reserves_once(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    arn, record = check_message(e, "o-twin", A=2)
+    injector = Forced(Faults(duplicate=0.5), e.d.work_queue_url, [0.0])
+    batch = injector.before_invoke([record])
+    assert [r["messageId"] for r in batch] == [record["messageId"], record["messageId"] + "-twin"]
+    e.invoke(batch)
+    assert e.wait(arn)["status"] == "SUCCEEDED"
+    assert e.stock("A") == 3
+
+
+def test_a_duplicate_on_the_queue_is_a_second_message(emulated: Emulated) -> None:
+    e = emulated
+    _, record = check_message(e, "o-copy", A=1)
+    injector = Forced(Faults(duplicate=0.5), e.d.work_queue_url, [0.4])
+    assert injector.before_invoke([record]) == [record]
+    (copy,) = e.receive()
+    assert copy["body"] == record["body"] and copy["messageId"] != record["messageId"]
+    assert injector.injected()["duplicateOnQueue"] == 1
+
+
+def test_poison_messages_are_put_on_the_queue(emulated: Emulated) -> None:
+    e = emulated
+    injector = Injector(Faults(poison=3), e.d.work_queue_url, 36)
+    injector.put_poison()
+    assert sorted(r["body"] for r in e.receive(count=3)) == sorted(poison_bodies(3))
+
+
+def test_the_benchmark_simulated_latency_does_not_reach_the_service(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    calls: list[str] = []
+    simulated_aws(e.module, 0.0, calls)
+    e.module.stock._ddb.update_item(TableName=e.d.table, Key={"pk": {"S": "SKU#A"}},
+                                    UpdateExpression="SET stock = stock + :one",
+                                    ExpressionAttributeValues={":one": {"N": "1"}})
+    assert calls == ["before-send.dynamodb.UpdateItem"]
+    assert e.stock("A") == 5

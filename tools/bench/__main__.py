@@ -4,7 +4,14 @@
 - 1,000 orders end to end through the emulator, clean (speed) and with faults (invariants);
 - cold import of the handler module against a bare ``import boto3``, each in fresh interpreters;
 - cost per million orders for our prod stack and for the tutorial's setup, on one cost model;
-- synth time of the program with 1 and with 20 copies of the service.
+- synth time of the program with 1 and with 20 copies of the service;
+- a flash sale (``flash_sale``): N orders on two hot SKUs, demand well above stock, through the emulator with
+  transaction conflicts on, once with the worker's old conflict handling (``CONFLICT_RETRY_ATTEMPTS=0``: a conflict
+  is redelivered) and once with its default;
+- ``calls_per_record``: the worker's AWS calls per record on the normal path (handler measure);
+- ``capacity_orders_per_second`` / ``capacity_bound_by``: the prod stack's sustained rate on AWS (``capacity``).
+
+``--only SECTION`` (repeatable) runs some sections alone, for development; the output then holds their keys only.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from moto import mock_aws
 from rich.console import Console
 from rich.table import Table
 
-from tools.bench import baselines, cost, throughput
+from tools.bench import baselines, capacity, cost, flash_sale, throughput
 from tools.emulator.deploy import deploy
 from tools.emulator.faults import Faults
 from tools.emulator.poller import worker_clients
@@ -42,7 +49,13 @@ FAULT_RATE = 8.0
 process) sustains with the extra deliveries faults cause. A burst beyond it makes messages wait in the
 queue longer than HeartbeatSeconds, which fails orders (safely: the invariants still hold)."""
 TARGETS = {"handler_speedup": (">=", 5.0), "cold_import_ratio": ("<=", 1.5),
-           "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0)}
+           "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0), "calls_per_record": ("<=", 2.1)}
+SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity")
+FLASH_ORDERS = 500
+FLASH_RATE = 25.0
+"""Flash-sale arrivals per second: the burst of a sale, as fast as the emulated dev stack (two environments in one
+process) can take orders without leaving them on the queue past HeartbeatSeconds."""
+OLD_HANDLING = {"CONFLICT_RETRY_ATTEMPTS": "0"}
 
 
 class CallCounter:
@@ -62,7 +75,9 @@ class CallCounter:
             self.calls["TransactWriteItems.items"] += len(params.get("TransactItems", []))
 
 
-def handler_speed(export: dict[str, Any], latency: float) -> dict[str, throughput.Throughput]:
+def handler_speed(export: dict[str, Any], latency: float
+                  ) -> tuple[dict[str, throughput.Throughput], dict[str, float]]:
+    """Each handler's throughput, and our handler's calls per record by API."""
     with mock_aws():
         spec = deploy(export).function
         calls: dict[str, list[str]] = {"ours": [], "tutorial_style": [], "tutorial_exact": []}
@@ -70,7 +85,10 @@ def handler_speed(export: dict[str, Any], latency: float) -> dict[str, throughpu
         handlers = {"ours": modules["ours"].lambda_handler,
                     "tutorial_style": baselines.tutorial_style(modules["tutorial_style"]),
                     "tutorial_exact": baselines.tutorial_exact(modules["tutorial_exact"])}
-        return throughput.measure(handlers, spec, calls, size=10, count=10, rounds=5)
+        measured = throughput.measure(handlers, spec, calls, size=10, count=10, rounds=5)
+    records = 5 * 10 * 10 + 10
+    by_api = Counter(name.rsplit(".", 1)[1] for name in calls["ours"])
+    return measured, {api: round(n / records, 3) for api, n in sorted(by_api.items())}
 
 
 def import_seconds(code: str, cwd: Path, env: dict[str, str], repeats: int) -> float:
@@ -102,13 +120,49 @@ def synth_seconds(copies: int) -> float:
 
 
 def e2e(export: dict[str, Any], count: int, faults: Faults | None, log: Path,
-        rate: float | None = None) -> tuple[RunResult, CallCounter]:
-    orders, inventory = generate(count, seed=11)
+        rate: float | None = None, orders: tuple[list[Any], dict[str, int]] | None = None,
+        environment: dict[str, str] | None = None) -> tuple[RunResult, CallCounter]:
+    """``environment``: worker variables set on top of the deployed function's (none: exactly the deployed ones)."""
+    orders_list, inventory = orders or generate(count, seed=11)
     counter = CallCounter()
+
+    def prepare(d: Any) -> dict[str, Any]:
+        for key in OLD_HANDLING:  # what a previous run set must not leak into this one
+            os.environ.pop(key, None)
+        d.function.environment.update(environment or {})
+        return {"on_environment": counter.attach}
+
     with log.open("w") as stream:
-        result = run_orders(export, orders, inventory, faults=faults, check_least_privilege=False,
-                            worker_log=stream, prepare=lambda _: {"on_environment": counter.attach}, rate=rate)
+        result = run_orders(export, orders_list, inventory, faults=faults, check_least_privilege=False,
+                            worker_log=stream, prepare=prepare, rate=rate)
     return result, counter
+
+
+def flash(export: dict[str, Any], count: int, rate: float, log_dir: Path) -> dict[str, Any]:
+    """The flash sale with the old and the default conflict handling, same orders, same stock."""
+    sale = flash_sale.generate(count)
+    out: dict[str, Any] = {"orders": count, "hot_skus": sorted(sale[1]), "stock": sale[1], "arrivals_per_second": rate}
+    for name, env in (("redelivery", OLD_HANDLING), ("default", None)):
+        result, _ = e2e(export, count, None, log_dir / f"bench-flash-{name}-worker.log", rate, sale, env)
+        out[name] = flash_row(result)
+    return out
+
+
+def flash_row(result: RunResult) -> dict[str, Any]:
+    results = Counter(r.result for r in result.runs)
+    durations = [r.duration for r in result.runs if r.duration is not None]
+    servable = [r.order["orderId"] for r in result.runs if r.result == "REJECTED" and r.reason == "OutOfStock"
+                and all(result.inventory.get(i["sku"], 0) >= i["quantity"] for i in r.order["items"])]
+    return {"reserved": results["RESERVED"], "rejected": results["REJECTED"], "failed": results["FAILED"],
+            "dead_letters": result.dead_letters,
+            "p50_seconds": round(percentile(durations, 0.5), 3) if durations else None,
+            "p95_seconds": round(percentile(durations, 0.95), 3) if durations else None,
+            "transactionConflicts": result.contention.get("transactionConflicts", 0),
+            "conflictRetries": result.contention.get("conflictRetries", 0),
+            "throttled": result.contention.get("throttled", {}),
+            "rejected_yet_servable": len(servable), "final_stock": result.inventory,
+            "invariant_failures": [i.name for i in result.invariants if not i.holds],
+            "seconds": round(result.seconds, 1)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -164,78 +218,135 @@ def seed_usage(facts: cost.StackFacts, seconds_per_batch: float) -> cost.Usage:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="build/bench.json")
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--faults", default=FAULTS)
     parser.add_argument("--fault-rate", type=float, default=FAULT_RATE,
                         help="orders started per second in the faulted run")
+    parser.add_argument("--flash-orders", type=int, default=FLASH_ORDERS, help="orders in the flash sale (>= 1)")
+    parser.add_argument("--flash-rate", type=float, default=FLASH_RATE, help="flash-sale arrivals per second")
+    parser.add_argument("--only", action="append", choices=SECTIONS,
+                        help="run this section alone (repeatable); the output holds its keys only")
     args = parser.parse_args(argv)
+    try:
+        faults = Faults.parse(args.faults)
+    except ValueError as error:
+        print(f"error: --faults: {error}", file=sys.stderr)
+        return 2
+    if args.orders < 1 or args.flash_orders < 1 or args.fault_rate <= 0 or args.flash_rate <= 0:
+        print("error: --orders and --flash-orders must be >= 1, --fault-rate and --flash-rate > 0", file=sys.stderr)
+        return 2
     console = Console()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    wanted = set(args.only or SECTIONS)
+    result = measure(console, args, faults, wanted, out.parent)
+    result["targets"] = {key: {"target": f"{op} {bound}", "value": result[key],
+                               "met": result[key] >= bound if op == ">=" else result[key] <= bound}
+                         for key, (op, bound) in TARGETS.items() if key in result}
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    if not args.only:
+        show(console, result)
+    console.print(f"written: {out}")
+    return 0
+
+
+def measure(console: Console, args: argparse.Namespace, faults: Faults, wanted: set[str],
+            logs: Path) -> dict[str, Any]:
+    """The wanted sections' keys (cost needs handlers and e2e; capacity needs handlers)."""
     dev, prod = synthesize("dev"), synthesize("prod")
-    tutorial_export = json.loads((ROOT / "samples" / "tutorial-stack.json").read_text())
+    result: dict[str, Any] = {}
+    speed: dict[str, throughput.Throughput] = {}
+    if wanted & {"handlers", "capacity", "e2e"}:
+        console.print(f"handlers: batches of 10, {args.latency_ms:g} ms per AWS call ...")
+        speed, by_api = handler_speed(prod, args.latency_ms / 1000)
+        result.update(handler_keys(speed, args.latency_ms))
+        result["calls_per_record"] = speed["ours"].calls_per_record
+        result["calls_per_record_by_api"] = by_api
+    if "capacity" in wanted:
+        cap = capacity.model(prod, speed["ours"].seconds_per_batch, by_api)
+        result.update(capacity_orders_per_second=cap.orders_per_second, capacity_bound_by=cap.bound_by,
+                      capacity_bounds=cap.bounds, capacity_inputs=cap.inputs)
+    if "cold_import" in wanted:
+        console.print("cold import ...")
+        import_ours, import_boto3 = cold_import(prod)
+        result.update(cold_import_seconds=round(import_ours, 4), boto3_import_seconds=round(import_boto3, 4),
+                      cold_import_ratio=round(import_ours / import_boto3, 3))
+    if "synth" in wanted:
+        console.print("synth 1 and 20 copies ...")
+        synth = {"1": synth_seconds(1), "20": synth_seconds(20)}
+        result.update(synth_seconds={k: round(v, 2) for k, v in synth.items()},
+                      synth_growth_20_vs_1=round(synth["20"] / synth["1"], 2))
+    failures: list[str] = []
+    if "e2e" in wanted:
+        console.print(f"{args.orders} orders through the emulator (dev stack), no faults ...")
+        clean, calls = e2e(dev, args.orders, None, logs / "bench-worker.log")
+        result.update(e2e_keys(clean))
+        result.update(cost_keys(prod, clean, calls, speed, logs / "bench-worker.log"))
+        failures += [i.name for i in clean.invariants if not i.holds]
+    if "faults" in wanted:
+        console.print(f"{args.orders} orders through the emulator at {args.fault_rate:g}/s, FAULTS={args.faults} ...")
+        faulted, _ = e2e(dev, args.orders, faults, logs / "bench-faults-worker.log", args.fault_rate)
+        reserved, allowed = faulted.reserved_share
+        result["faults"] = {
+            "requested": args.faults, "injected": faulted.injected, "orders": len(faulted.runs),
+            "arrivals_per_second": args.fault_rate, "results": dict(Counter(r.result for r in faulted.runs)),
+            "reserved_of_allowed": round(reserved / allowed, 4) if allowed else None,
+            "invariants": [i.as_json() for i in faulted.invariants], "seconds": round(faulted.seconds, 1),
+            "contention": faulted.contention}
+        failures += [i.name for i in faulted.invariants if not i.holds]
+    if "flash_sale" in wanted:
+        console.print(f"flash sale: {args.flash_orders} orders on hot SKUs at {args.flash_rate:g}/s, "
+                      "old and default conflict handling ...")
+        result["flash_sale"] = flash(dev, args.flash_orders, args.flash_rate, logs)
+        for name in ("redelivery", "default"):
+            failures += result["flash_sale"][name]["invariant_failures"]
+    if wanted & {"e2e", "faults", "flash_sale"}:
+        result["invariant_failures"] = len(failures)
+    return result
 
-    console.print(f"handlers: batches of 10, {args.latency_ms:g} ms per AWS call ...")
-    speed = handler_speed(prod, args.latency_ms / 1000)
-    console.print("cold import ...")
-    import_ours, import_boto3 = cold_import(prod)
-    console.print("synth 1 and 20 copies ...")
-    synth = {"1": synth_seconds(1), "20": synth_seconds(20)}
-    console.print(f"{args.orders} orders through the emulator (dev stack), no faults ...")
-    clean, calls = e2e(dev, args.orders, None, out.parent / "bench-worker.log")
-    console.print(f"{args.orders} orders through the emulator at {args.fault_rate:g}/s, FAULTS={args.faults} ...")
-    faulted, _ = e2e(dev, args.orders, Faults.parse(args.faults), out.parent / "bench-faults-worker.log",
-                     args.fault_rate)
 
-    durations = [r.duration for r in clean.runs if r.duration is not None]
-    ours_facts, seed_facts = cost.StackFacts.of(prod), cost.StackFacts.of(tutorial_export)
-    usage = our_usage(ours_facts, clean, calls, speed["ours"].seconds_per_batch,
-                      logged_bytes(out.parent / "bench-worker.log"))
-    seed = seed_usage(seed_facts, speed["tutorial_exact"].seconds_per_batch)
-    ours_cost, seed_cost = cost.cost_per_million(usage, ours_facts), cost.cost_per_million(seed, seed_facts)
-    reserved, allowed = faulted.reserved_share
-    failures = [i.name for i in faulted.invariants + clean.invariants if not i.holds]
-    result: dict[str, Any] = {
+def handler_keys(speed: dict[str, throughput.Throughput], latency_ms: float) -> dict[str, Any]:
+    return {
         "handler_speedup": round(speed["ours"].records_per_second / speed["tutorial_style"].records_per_second, 2),
         "handler_records_per_second": {k: round(v.records_per_second, 1) for k, v in speed.items()},
         "handler_seconds_per_batch": {k: round(v.seconds_per_batch, 4) for k, v in speed.items()},
         "handler_calls_per_record": {k: round(v.calls_per_record, 2) for k, v in speed.items()},
         "handler_batch_size": 10,
-        "simulated_latency_ms": args.latency_ms,
+        "simulated_latency_ms": latency_ms,
+    }
+
+
+def e2e_keys(clean: RunResult) -> dict[str, Any]:
+    durations = [r.duration for r in clean.runs if r.duration is not None]
+    return {
         "e2e_orders": len(clean.runs),
         "e2e_orders_per_second": round(len(clean.runs) / clean.seconds, 2),
         "e2e_p50_seconds": round(percentile(durations, 0.5), 3),
         "e2e_p95_seconds": round(percentile(durations, 0.95), 3),
         "e2e_results": dict(Counter(r.result for r in clean.runs)),
-        "cold_import_seconds": round(import_ours, 4),
-        "boto3_import_seconds": round(import_boto3, 4),
-        "cold_import_ratio": round(import_ours / import_boto3, 3),
+        "e2e_contention": clean.contention,
+    }
+
+
+def cost_keys(prod: dict[str, Any], clean: RunResult, calls: CallCounter, speed: dict[str, throughput.Throughput],
+              log: Path) -> dict[str, Any]:
+    tutorial_export = json.loads((ROOT / "samples" / "tutorial-stack.json").read_text())
+    ours_facts, seed_facts = cost.StackFacts.of(prod), cost.StackFacts.of(tutorial_export)
+    usage = our_usage(ours_facts, clean, calls, speed["ours"].seconds_per_batch, logged_bytes(log))
+    seed = seed_usage(seed_facts, speed["tutorial_exact"].seconds_per_batch)
+    ours_cost, seed_cost = cost.cost_per_million(usage, ours_facts), cost.cost_per_million(seed, seed_facts)
+    return {
         "cost_per_million_orders_usd": ours_cost["total"],
         "seed_cost_per_million_orders_usd": seed_cost["total"],
         "cost_breakdown_per_million_usd": {"ours": ours_cost, "seed": seed_cost},
         "cost_usage_per_order": {"ours": cost.usage_as_json(usage), "seed": cost.usage_as_json(seed)},
         "cost_paths": {"ours": cost.paths(ours_facts.definition), "seed": cost.paths(seed_facts.definition)},
         "prices_usd": cost.PRICES,
-        "synth_seconds": {k: round(v, 2) for k, v in synth.items()},
-        "synth_growth_20_vs_1": round(synth["20"] / synth["1"], 2),
-        "faults": {"requested": args.faults, "injected": faulted.injected, "orders": len(faulted.runs),
-                   "arrivals_per_second": args.fault_rate,
-                   "results": dict(Counter(r.result for r in faulted.runs)),
-                   "reserved_of_allowed": round(reserved / allowed, 4) if allowed else None,
-                   "invariants": [i.as_json() for i in faulted.invariants], "seconds": round(faulted.seconds, 1)},
-        "invariant_failures": len(failures),
+        "cost_vs_seed": round(ours_cost["total"] / seed_cost["total"], 3),
     }
-    result["cost_vs_seed"] = round(ours_cost["total"] / seed_cost["total"], 3)
-    result["targets"] = {key: {"target": f"{op} {bound}", "value": result[key],
-                               "met": result[key] >= bound if op == ">=" else result[key] <= bound}
-                         for key, (op, bound) in TARGETS.items()}
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    show(console, result)
-    console.print(f"written: {out}")
-    return 0
 
 
 def show(console: Console, r: dict[str, Any]) -> None:
@@ -262,6 +373,18 @@ def show(console: Console, r: dict[str, Any]) -> None:
                   f"reserved of allowed {f['reserved_of_allowed']}", "", mark("invariant_failures"))
     table.add_row("synth time (s), 1 vs 20 copies", f"{r['synth_seconds']['1']}", f"{r['synth_seconds']['20']}",
                   f"{r['synth_growth_20_vs_1']}x", "")
+    table.add_row("AWS calls per record (normal path)", f"{r['calls_per_record']}",
+                  f"{r['handler_calls_per_record']['tutorial_style']}", "", mark("calls_per_record"))
+    table.add_row("prod capacity on AWS (orders/s)", f"{r['capacity_orders_per_second']}",
+                  f"bound by {r['capacity_bound_by']}", "", "")
+    sale = r["flash_sale"]
+    for name in ("default", "redelivery"):
+        row = sale[name]
+        table.add_row(f"flash sale {sale['orders']} orders, {name} handling",
+                      f"reserved {row['reserved']}, rejected {row['rejected']}, FAILED {row['failed']}, "
+                      f"DLQ {row['dead_letters']}",
+                      f"p50 {row['p50_seconds']} s, p95 {row['p95_seconds']} s",
+                      f"conflicts {row['transactionConflicts']}, retries {row['conflictRetries']}", "")
     console.print(table)
 
 

@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import FunctionSpec
+from tools.emulator.moto_fixes import NOT_SENT_HEADER
 from tools.emulator.poller import LambdaContext, load_handler, worker_clients
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -37,6 +38,7 @@ def simulated_aws(module: ModuleType, latency: float, calls: list[str]) -> None:
     """Answer every call of the worker module's clients after ``latency`` seconds, with success."""
     def answer(request: Any, event_name: str, **_: Any) -> AWSResponse:
         calls.append(event_name)
+        request.headers[NOT_SENT_HEADER] = "1"  # answered here: the emulated service must not carry it out
         time.sleep(latency)
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "bench"}
         return AWSResponse(request.url, 200, headers, MockRawResponse(b"{}"))

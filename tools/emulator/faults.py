@@ -6,7 +6,8 @@
 - ``duplicate=P``: a message is delivered twice with probability P, half the time as a twin in the same
   batch (handled concurrently) and half the time as a second copy on the queue (a later delivery);
 - ``throttle=P``: each HTTP attempt of a Step Functions or DynamoDB call of the worker is answered with
-  ThrottlingException with probability P; the SDK's own retry policy sees it, as on AWS;
+  ThrottlingException with probability P, and is NOT carried out (the request never reaches moto, as a throttled
+  request never reaches the service); the SDK's own retry policy sees it, as on AWS;
 - ``poison=N``: N messages that are not orders, or carry no token, are put on the queue first;
 - ``stall=N``: N times in the run (at the 10th reserving check, then at the next one after the previous
   freeze ended, so one environment is frozen at a time), the environment handling a check freezes (every call
@@ -31,6 +32,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
 from tools.emulator.deploy import REGION
+from tools.emulator.moto_fixes import NOT_SENT_HEADER
 from tools.emulator.poller import worker_clients
 
 STALL_FIRST = 10
@@ -183,6 +185,7 @@ class Injector:
         if self._chance(self.faults.throttle) is None:
             return None
         self._count("throttle")
+        request.headers[NOT_SENT_HEADER] = "1"
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-throttle"}
         return AWSResponse(request.url, 400, headers, MockRawResponse(body))

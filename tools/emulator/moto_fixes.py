@@ -1,69 +1,186 @@
-"""Where moto's in-memory services differ from AWS in ways a multi-threaded load run would notice.
+"""Where moto's in-memory services differ from AWS in ways a multi-threaded load run would notice; ``apply()``
+patches them once per process.
 
-- Atomicity: DynamoDB applies each item write and each transaction atomically; moto's tables do not when
-  called from several threads (concurrent transactions lost updates), so every write is serialized.
-- Cost: moto's TransactWriteItems deep-copies every table it touches to be able to roll back, and its
-  ReceiveMessage rebuilds all queue attributes (counting every message) for each message it returns. Both
-  grow with the data, so a run of 1,000 orders slowed down until heartbeats were missed. The rollback
-  snapshots only the items the transaction names, and the retention check reads the one attribute it needs.
-- Races: SendTask* and SendTaskHeartbeat look through every execution's environment, and raise an
-  AttributeError for an execution whose worker thread has not set one up yet; those are skipped (an
-  execution without an environment holds no task token).
-Each fix keeps moto's observable behaviour; the tests run the same handler through it.
+- DynamoDB: a transaction holds its items for a service time and conflicts as on AWS (``dynamodb_contention``);
+  documented key, item and number limits are enforced on every write path (``dynamodb_limits``). moto's tables
+  are guarded by one re-entrant lock held only while moto itself reads or writes them. A cancelled transaction is
+  rolled back item by item (moto deep-copies every table it touches, which grew with the data until a 1,000-order
+  run missed heartbeats).
+- SQS: moto's queues are sets that ReceiveMessage iterates while other threads send and delete ("Set changed
+  size during iteration"): every queue operation runs under one lock, long polls wait outside it. The retention
+  check reads the one attribute it needs (moto rebuilt every attribute per message).
+- Requests: one that the emulator answered itself (an injected fault, a simulated latency) carries
+  ``NOT_SENT_HEADER`` and never reaches moto; one over an API quota (``quotas``) is answered ThrottlingException
+  without being carried out.
+- Step Functions: the ASL parser keeps state in class attributes, so executions started at once are parsed one at
+  a time; an execution whose interpreter thread fails ends FAILED (``States.Runtime``, cause names the emulator)
+  instead of staying RUNNING; StopExecution aborts at once (ABORTED, no further state runs) and kills the
+  execution's task tokens (a later SendTask* gets ``TaskTimedOut``); each state entered takes a StateTransition
+  token; SendTask* skip executions whose thread has not set up its environment yet.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
+import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-_LOCK = threading.RLock()
+from tools.emulator import dynamodb_contention as contention
+from tools.emulator import dynamodb_limits as limits
+from tools.emulator import quotas
+
+NOT_SENT_HEADER = "x-orderflow-not-sent"
+"""Set on a request the emulator answered itself: moto must not carry it out."""
+
+SQS_LOCK = threading.RLock()
+_PARSE_LOCK = threading.Lock()
+_dead_tokens: set[str] = set()
+_dead_lock = threading.Lock()
 _in_transaction = threading.local()
+LOG = logging.getLogger(__name__)
 
 
 def apply() -> None:
     """Idempotent: patch the moto classes once per process."""
     from moto.dynamodb import models as dynamodb_models
-    from moto.sqs.models import SQSBackend
 
     backend = dynamodb_models.DynamoDBBackend
     if getattr(backend, "_orderflow_fixed", False):
         return
-    for name in ("update_item", "put_item", "delete_item", "get_item"):
-        _serialize(backend, name)
-    _fast_transactions(backend, dynamodb_models)
-    SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign]
-    _skip_unready_executions()
+    _dynamodb(backend, dynamodb_models)
+    _sqs()
+    _stubber()
+    _stepfunctions()
     backend._orderflow_fixed = True  # type: ignore[attr-defined]
 
 
-def _skip_unready_executions() -> None:
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+# -- requests -------------------------------------------------------------------------------------------------
+def _stubber() -> None:
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-    original = StepFunctionsParserBackend._get_executions
+    original = BotocoreStubber.__call__
 
-    def ready(self: Any, execution_status: Any = None) -> list[Any]:
-        return [e for e in original(self, execution_status)
-                if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
+    def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if not self.enabled or request.headers.get(NOT_SENT_HEADER):
+            return None
+        api = _operation(request)
+        if api and not quotas.admit(api):
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "quota"}
+            return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+        return original(self, event_name, request, **kwargs)
 
-    StepFunctionsParserBackend._get_executions = ready  # type: ignore[method-assign]
+    BotocoreStubber.__call__ = call  # type: ignore[method-assign]
 
 
-def _serialize(cls: type, name: str) -> None:
+def _operation(request: Any) -> str | None:
+    target = request.headers.get("X-Amz-Target")
+    if isinstance(target, bytes):
+        target = target.decode()
+    return target.rpartition(".")[2] if target else None
+
+
+# -- DynamoDB ---------------------------------------------------------------------------------------------------
+def _locked(cls: type, name: str, check: Callable[..., None] | None = None) -> None:
     method = getattr(cls, name)
 
-    def serialized(*args: Any, **kwargs: Any) -> Any:
-        with _LOCK:
-            return method(*args, **kwargs)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if check:
+            check(self, *args, **kwargs)
+        with contention.DATA_LOCK:
+            return method(self, *args, **kwargs)
 
-    setattr(cls, name, serialized)
+    setattr(cls, name, guarded)
 
 
-def _fast_transactions(backend: type, module: Any) -> None:
-    """Roll a cancelled transaction back item by item instead of restoring a deep copy of the table."""
+def _validation(error: limits.LimitError) -> Exception:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    return MockValidationException(str(error))
+
+
+def _check_put(backend: Any, table_name: str, item_attrs: dict[str, Any], *_: Any, **__: Any) -> None:
+    table = backend.tables.get(table_name)
+    if table is None:
+        return
+    try:
+        limits.check_put(table, item_attrs)
+    except limits.LimitError as error:
+        raise _validation(error) from None
+    contention.check_plain_write(backend, table_name, item_attrs)
+
+
+def _check_key(backend: Any, table_name: str, key: dict[str, Any], *_: Any, **__: Any) -> None:
+    table = backend.tables.get(table_name)
+    if table is None or not isinstance(key, dict):
+        return
+    try:
+        limits.check_key(table, key)
+    except limits.LimitError as error:
+        raise _validation(error) from None
+
+
+def _check_delete(backend: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+    _check_key(backend, table_name, key)
+    contention.check_plain_write(backend, table_name, key)
+
+
+def _dynamodb(backend: type, module: Any) -> None:
+    _locked(backend, "put_item", _check_put)
+    _locked(backend, "delete_item", _check_delete)
+    _locked(backend, "get_item", _check_key)
+    for name in ("scan", "query", "batch_get_item", "batch_write_item"):
+        _locked(backend, name)
+    _update(backend)
+    _transactions(backend, module)
+
+
+def _update(backend: type) -> None:
+    """UpdateItem: parameters checked first; a result over a limit is undone and refused."""
+    from moto.dynamodb.exceptions import ItemSizeToUpdateTooLarge
+
+    original = backend.update_item  # type: ignore[attr-defined]
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], update_expression: str,
+                    expression_attribute_names: dict[str, Any], expression_attribute_values: dict[str, Any],
+                    *args: Any, **kwargs: Any) -> Any:
+        table = self.tables.get(table_name)
+        if table is not None:
+            try:
+                limits.check_update(table, key, expression_attribute_values)
+            except limits.LimitError as error:
+                raise _validation(error) from None
+            contention.check_plain_write(self, table_name, key)
+        with contention.DATA_LOCK:
+            before = _snapshot_key(self, table_name, key)
+            try:
+                item = original(self, table_name, key, update_expression, expression_attribute_names,
+                                expression_attribute_values, *args, **kwargs)
+            except ItemSizeToUpdateTooLarge as error:
+                if getattr(_in_transaction, "active", False):  # AWS cancels the transaction at this entry
+                    raise limits.ValidationError(error.exception_msg) from None
+                raise
+            try:
+                limits.check_result(item.to_json()["Attributes"])
+            except limits.LimitError as error:
+                if not getattr(_in_transaction, "active", False):
+                    _restore(self, before)
+                    raise _validation(error) from None
+                raise limits.ValidationError(str(error)) from None
+            return item
+
+    backend.update_item = update_item  # type: ignore[attr-defined]
+
+
+def _transactions(backend: type, module: Any) -> None:
+    """Limits first, then the conflict window, then moto's transaction rolled back item by item on failure."""
     original = backend.transact_write_items  # type: ignore[attr-defined]
     table_class = module.Table
 
@@ -75,18 +192,18 @@ def _fast_transactions(backend: type, module: Any) -> None:
     module.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        with _LOCK:
+        try:
+            limits.check_transaction(self, transact_items)
+        except limits.LimitError as error:
+            raise _validation(error) from None
+        with contention.in_flight(self, transact_items), contention.DATA_LOCK:
             before = [_snapshot(self, op) for op in transact_items]
             _in_transaction.active = True
             try:
                 original(self, transact_items)
             except Exception:
-                for table_name, key, attrs in reversed([s for s in before if s is not None]):
-                    if attrs is None:
-                        if self.get_item(table_name, key) is not None:
-                            self.delete_item(table_name, key)
-                    else:
-                        self.put_item(table_name, attrs, overwrite=True)
+                for snapshot in reversed([s for s in before if s is not None]):
+                    _restore(self, snapshot)
                 raise
             finally:
                 _in_transaction.active = False
@@ -94,7 +211,18 @@ def _fast_transactions(backend: type, module: Any) -> None:
     backend.transact_write_items = transact_write_items  # type: ignore[attr-defined]
 
 
-def _snapshot(backend: Any, item: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None] | None:
+Snapshot = tuple[str, dict[str, Any], dict[str, Any] | None]
+
+
+def _snapshot_key(backend: Any, table_name: str, key: dict[str, Any]) -> Snapshot | None:
+    try:
+        current = backend.get_item(table_name, key)
+    except Exception:  # an invalid key: moto's own validation reports it
+        return None
+    return table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None
+
+
+def _snapshot(backend: Any, item: dict[str, Any]) -> Snapshot | None:
     _, op = next(iter(item.items()))
     table_name = op.get("TableName")
     if table_name not in backend.tables:
@@ -106,13 +234,170 @@ def _snapshot(backend: Any, item: dict[str, Any]) -> tuple[str, dict[str, Any], 
         key = {k: op["Item"][k] for k in (table.hash_key_attr, table.range_key_attr) if k and k in op["Item"]}
     else:
         return None
-    try:
-        current = backend.get_item(table_name, key)
-    except Exception:  # an invalid key: moto's own validation reports it
-        return None
-    return table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None
+    return _snapshot_key(backend, table_name, key)
+
+
+def _restore(backend: Any, snapshot: Snapshot | None) -> None:
+    if snapshot is None:
+        return
+    table_name, key, attrs = snapshot
+    table = backend.tables[table_name]
+    if attrs is None:
+        if backend.get_item(table_name, key) is not None:
+            table.delete_item(*backend.get_keys_value(table, key))
+    else:
+        table.put_item(attrs, overwrite=True)
+
+
+# -- SQS --------------------------------------------------------------------------------------------------------
+def _sqs() -> None:
+    from moto.sqs.models import SQSBackend
+
+    for name in ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
+                 "change_message_visibility", "change_message_visibility_batch", "get_queue_attributes",
+                 "purge_queue"):
+        method = getattr(SQSBackend, name)
+        setattr(SQSBackend, name, _sqs_locked(method))
+    receive = SQSBackend.receive_message
+
+    def receive_message(self: Any, queue_name: str, count: int, wait_seconds_timeout: int, *args: Any,
+                        **kwargs: Any) -> Any:
+        """A long poll waits outside the lock, polling every 50 ms until its time is up."""
+        deadline = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with SQS_LOCK:
+                got = receive(self, queue_name, count, 0, *args, **kwargs)
+            if got or time.monotonic() >= deadline:
+                return got
+            time.sleep(0.05)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign]
+
+
+def _sqs_locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with SQS_LOCK:
+            return method(*args, **kwargs)
+    return locked
 
 
 def _retained(self: Any, queue_name: str, message: Any) -> bool:
     retention = int(self.get_queue(queue_name).message_retention_period)
     return bool(retention + message.sent_timestamp / 1000 > time.time())
+
+
+# -- Step Functions ---------------------------------------------------------------------------------------------
+def _stepfunctions() -> None:
+    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+
+    def parse_one_at_a_time(definition: str) -> Any:
+        with _PARSE_LOCK:
+            return parse(definition)
+
+    AmazonStateLanguageParser.parse = staticmethod(parse_one_at_a_time)  # type: ignore[method-assign]
+
+    entered = CommonStateField._eval_body
+
+    def eval_body(self: Any, env: Any) -> None:
+        quotas.transition()
+        entered(self, env)
+
+    CommonStateField._eval_body = eval_body  # type: ignore[method-assign]
+    _executions()
+    _tokens()
+
+
+def _executions() -> None:
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    logic = ExecutionWorker._execution_logic
+
+    def execution_logic(self: Any) -> None:
+        try:
+            logic(self)
+        except Exception as error:  # the emulator's own fault: end the execution, say so
+            LOG.error("emulator: execution thread failed: %r", error)
+            comm = self._execution_communication
+            comm.execution.exec_status = ExecutionStatus.FAILED
+            comm.execution.error = "States.Runtime"
+            comm.execution.cause = f"emulator fault: {type(error).__name__}: {error}"
+            comm.execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
+
+    ExecutionWorker._execution_logic = execution_logic  # type: ignore[method-assign]
+
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def reflect_status(self: Any) -> None:
+        if getattr(self.execution, "_orderflow_aborted", False):
+            return  # aborted by StopExecution: its status and stop date are final
+        reflect(self)
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_status  # type: ignore[method-assign]
+
+    def stop(self: Any, stop_date: datetime.datetime, error: str | None, cause: str | None) -> None:
+        if self.exec_status != ExecutionStatus.RUNNING:
+            return
+        env = getattr(self.exec_worker, "env", None)
+        endpoints = list(getattr(getattr(env, "callback_pool_manager", None), "_pool", {}).items())
+        with _dead_lock:
+            _dead_tokens.update(token for token, _ in endpoints)
+        self._orderflow_aborted = True
+        self.exec_status = ExecutionStatus.ABORTED
+        self.stop_date = stop_date
+        self.error, self.cause = error, cause
+        if env is not None:
+            env.set_stop(stop_date=stop_date, cause=cause, error=error)
+            for _, endpoint in endpoints:
+                endpoint.interrupt_all()
+
+    Execution.stop = stop  # type: ignore[method-assign]
+    _final_stop()
+
+
+def _final_stop() -> None:
+    """A stopped program stays stopped: the interrupted task's late error or timeout does not replace it, so the
+    history ends with ExecutionAborted as on AWS."""
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    for name in ("set_error", "set_timed_out"):
+        method = getattr(Environment, name)
+
+        def unless_stopped(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> None:
+            if isinstance(self._program_state, ProgramStopped):
+                return
+            _method(self, *args, **kwargs)
+
+        setattr(Environment, name, unless_stopped)
+
+
+def _tokens() -> None:
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._get_executions
+
+    def ready(self: Any, execution_status: Any = None) -> list[Any]:
+        return [e for e in original(self, execution_status)
+                if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
+
+    StepFunctionsParserBackend._get_executions = ready  # type: ignore[method-assign]
+
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        method = getattr(StepFunctionsParserBackend, name)
+
+        def answer(self: Any, task_token: str, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with _dead_lock:
+                dead = task_token in _dead_tokens
+            if dead:
+                raise AWSError("Task Timed Out: the execution of this task token was stopped",
+                               exception_type="TaskTimedOut")
+            return _method(self, task_token, *args, **kwargs)
+
+        setattr(StepFunctionsParserBackend, name, answer)

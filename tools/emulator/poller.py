@@ -1,5 +1,19 @@
 """Lambda's SQS poller, played in process: batches by the mapping's size and window, up to its maximum
-concurrency, the real handler invoked through its configured handler string and environment."""
+concurrency, the real handler invoked through its configured handler string and environment.
+
+As Lambda does (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html, "Reporting batch
+item failures": success and failure conditions; https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html,
+"Batching behavior"):
+
+- a batch is gathered until it holds ``BatchSize`` records or ``MaximumBatchingWindowInSeconds`` has passed since
+  its first record arrived (a window of 0 invokes with what one receive returns);
+- a partial-batch response counts as written only when every ``itemIdentifier`` is a non-empty string naming a
+  message of the batch; an empty or null identifier, a missing key or an unknown id fails the whole batch, as does an
+  invocation that raises or outlives the function timeout. An empty or null response, or an empty or null
+  ``batchItemFailures``, is full success;
+- a poller survives any error of one receive or one invocation: it counts it (``receiveErrors``,
+  ``invokeErrors``) and goes on.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +54,8 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        region = os.environ.get("AWS_REGION", REGION)  # Lambda sets it; the deploy gives it to the worker
+        return f"arn:aws:lambda:{region}:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline + self.timeout_seconds - time.time()) * 1000))
@@ -79,6 +94,11 @@ class PollerStats:
     deleted: int = 0
     timeouts: int = 0
     """Invocations that outlived the function timeout: Lambda counts them failed, whatever they did."""
+    malformedResponses: int = 0
+    """Invocations whose partial-batch response Lambda could not use: the whole batch failed."""
+    receiveErrors: int = 0
+    invokeErrors: int = 0
+    """Errors of the emulated poller itself (a receive, a delete, a hook), each survived."""
 
 
 InvokeHook = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -125,8 +145,9 @@ class Poller:
             thread.join(timeout=self.function.timeout + 30)
 
     def _receive_batch(self, sqs: Any) -> list[dict[str, Any]]:
+        """Wait for a first record, then gather until the batch is full or the window has passed."""
         batch: list[dict[str, Any]] = []
-        deadline = time.time() + self.mapping.window_seconds
+        deadline: float | None = None
         while len(batch) < self.mapping.batch_size and not self._stop.is_set():
             got = sqs.receive_message(
                 QueueUrl=self.queue_url,
@@ -134,52 +155,90 @@ class Poller:
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            if got and deadline is None:
+                deadline = time.time() + self.mapping.window_seconds
             batch.extend(got)
-            if not got and (batch or time.time() >= deadline):
+            if deadline is None:
+                if not got:
+                    return batch  # nothing on the queue: poll again later
+                continue
+            if time.time() >= deadline:
                 break
             if not got:
-                time.sleep(0.05)
-            elif time.time() >= deadline:
-                break
+                time.sleep(min(0.05, max(0.0, deadline - time.time())))
         return batch
 
     def _loop(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
         sqs = boto3.client("sqs", region_name=self.mapping.queue_arn.split(":")[3])
-        queue_arn = self.mapping.queue_arn
         while not self._stop.is_set():
-            messages = self._receive_batch(sqs)
+            try:
+                messages = self._receive_batch(sqs)
+            except Exception:  # one failed receive must not end the poller
+                self._add(receiveErrors=1)
+                time.sleep(0.05)
+                continue
             if not messages:
                 time.sleep(0.05)
                 continue
-            records = [_record(m, queue_arn) for m in messages]
-            if self._before_invoke:
-                records = self._before_invoke(records)
-            context = LambdaContext(self.function.name, self.function.memory_mb, self.function.timeout)
-            with self._lock:
-                self._busy += 1
-            started = time.time()
             try:
-                response = handler({"Records": records}, context) or {}
-                failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-                if not self.mapping.report_batch_item_failures and failed:
-                    failed = {r["messageId"] for r in records}
-            except Exception:  # the whole invocation failed: every record comes back
-                failed = {r["messageId"] for r in records}
-            finally:
-                with self._lock:
-                    self._busy -= 1
-            timed_out = time.time() - started > self.function.timeout
-            if timed_out:  # Lambda would have ended it and reported the batch failed
-                failed = {r["messageId"] for r in records}
-            done = {r["messageId"]: r["receiptHandle"] for r in records if r["messageId"] not in failed}
-            for receipt in set(done.values()):
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+                self._invoke(sqs, handler, messages)
+            except Exception:  # the poller's own fault, after or around an invocation
+                self._add(invokeErrors=1)
+
+    def _add(self, **counts: int) -> None:
+        with self._lock:
+            for key, n in counts.items():
+                setattr(self.stats, key, getattr(self.stats, key) + n)
+
+    def _invoke(self, sqs: Any, handler: Callable[[dict[str, Any], Any], Any],
+                messages: list[dict[str, Any]]) -> None:
+        records = [_record(m, self.mapping.queue_arn) for m in messages]
+        if self._before_invoke:
+            records = self._before_invoke(records)
+        context = LambdaContext(self.function.name, self.function.memory_mb, self.function.timeout)
+        everything = {r["messageId"] for r in records}
+        malformed = False
+        with self._lock:
+            self._busy += 1
+        started = time.time()
+        try:
+            failed = failed_ids(handler({"Records": records}, context), everything)
+            malformed = failed is None
+            if failed is None or (failed and not self.mapping.report_batch_item_failures):
+                failed = everything
+        except Exception:  # the whole invocation failed: every record comes back
+            failed = everything
+        finally:
             with self._lock:
-                self.stats.invocations += 1
-                self.stats.records += len(records)
-                self.stats.failures += len(failed)
-                self.stats.deleted += len(done)
-                self.stats.timeouts += timed_out
+                self._busy -= 1
+        timed_out = time.time() - started > self.function.timeout
+        if timed_out:  # Lambda would have ended it and reported the batch failed
+            failed = everything
+        done = {r["messageId"]: r["receiptHandle"] for r in records if r["messageId"] not in failed}
+        for receipt in set(done.values()):
+            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        self._add(invocations=1, records=len(records), failures=len(failed), deleted=len(done),
+                  timeouts=int(timed_out), malformedResponses=int(malformed))
+
+
+def failed_ids(response: Any, batch: set[str]) -> set[str] | None:
+    """The message ids a partial-batch response reports failed; None when Lambda would fail the whole batch."""
+    if response is None or response == {}:
+        return set()
+    if not isinstance(response, dict):
+        return None
+    failures = response.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return None
+    ids: set[str] = set()
+    for failure in failures:
+        ident = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(ident, str) or not ident or ident not in batch:
+            return None
+        ids.add(ident)
+    return ids
 
 
 def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -193,6 +252,6 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
+        "awsRegion": queue_arn.split(":")[3],
     }
 

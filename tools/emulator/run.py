@@ -16,14 +16,15 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tools.emulator import invariants
+from tools.emulator import dynamodb_contention, invariants, quotas
 from tools.emulator.deploy import Deployment, deploy
 from tools.emulator.faults import Faults, Injector
 from tools.emulator.invariants import Ended, Invariant
 from tools.emulator.least_privilege import Check, prove
 from tools.emulator.poller import Poller
 
-EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+"""A name Step Functions accepts, matched against the whole string (``fullmatch``)."""
 
 
 class InputError(ValueError):
@@ -67,6 +68,9 @@ class RunResult:
     injected: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     """From the first execution started to the end of the run."""
+    contention: dict[str, Any] = field(default_factory=dict)
+    """``{"transactionConflicts": n, "conflictRetries": n, "throttled": {<api>: n}}``: conflicts and retries counted
+    at the emulated DynamoDB (``dynamodb_contention``), calls refused by an API quota (``quotas``)."""
 
     @property
     def reserved_share(self) -> tuple[int, int]:
@@ -74,11 +78,38 @@ class RunResult:
         return invariants.reserved_share([(r.order, r.result, r.status) for r in self.runs])
 
 
-def _execution_name(order: Any, index: int) -> tuple[str | None, str]:
+def _execution_name(order: Any, index: int, taken: set[str]) -> tuple[str | None, str]:
+    """(order id, execution name): the order id when it is a valid name, else ``order-NNNNN`` made unique against
+    ``taken`` (the run's usable order ids and the fallback names already given), which it joins."""
     order_id = order.get("orderId") if isinstance(order, dict) else None
     order_id = order_id if isinstance(order_id, str) else None
-    name = order_id if order_id and EXECUTION_NAME.match(order_id) else f"order-{index:05d}"
+    if order_id and EXECUTION_NAME.fullmatch(order_id):
+        return order_id, order_id
+    name = f"order-{index:05d}"
+    while name in taken:
+        name += "_"
+    taken.add(name)
     return order_id, name
+
+
+def execution_names(orders: list[Any]) -> list[tuple[str | None, str]]:
+    """Every order's (order id, execution name); a fallback name never equals an order id of the run."""
+    taken = {o["orderId"] for o in orders if isinstance(o, dict) and isinstance(o.get("orderId"), str)
+             and EXECUTION_NAME.fullmatch(o["orderId"])}
+    return [_execution_name(order, i, taken) for i, order in enumerate(orders)]
+
+
+def _start_one(sfn: Any, sm_arn: str, name: str, text: str) -> str:
+    """StartExecution, waiting out throttling as an order intake would (the SDK's own retries come first)."""
+    pause = 0.1
+    while True:
+        try:
+            return str(sfn.start_execution(stateMachineArn=sm_arn, name=name, input=text)["executionArn"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ThrottlingException":
+                raise
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
 
 
 def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = None) -> None:
@@ -89,7 +120,7 @@ def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = Non
             time.sleep(max(0.0, began + n / rate - time.time()))
         text = json.dumps(run.order)
         try:
-            run.arn = sfn.start_execution(stateMachineArn=sm_arn, name=run.execution, input=text)["executionArn"]
+            run.arn = _start_one(sfn, sm_arn, run.execution, text)
             started[run.execution] = run
         except ClientError as error:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
@@ -139,10 +170,12 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         ddb = boto3.client("dynamodb", region_name=d.region)
         sfn = boto3.client("stepfunctions", region_name=d.region)
         sqs = boto3.client("sqs", region_name=d.region)
-        for sku, quantity in inventory.items():
-            ddb.put_item(TableName=d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+        _seed(ddb, d.table, inventory)
         checks = prove(d) if check_least_privilege else []
-        runs = [OrderRun(i, order, *_execution_name(order, i)) for i, order in enumerate(orders)]
+        runs = [OrderRun(i, order, *names) for i, (order, names) in enumerate(zip(orders, execution_names(orders),
+                                                                                  strict=True))]
+        dynamodb_contention.reset()
+        quotas.reset()
         extra = prepare(d) if prepare else {}
         injector = Injector(faults, d.work_queue_url, _heartbeat(d)) if faults else None
         hooks = [h for h in (extra.pop("on_environment", None), injector and injector.on_environment,
@@ -157,13 +190,15 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
             _start(sfn, d.state_machine_arn, runs, rate)
             total = len({r.arn for r in runs if r.arn})
             deadline = started + (timeout or _longest(sqs, d))
-            running = total
+            running, idle = total, 0
             while time.time() < deadline:
                 time.sleep(0.5)
                 running = _running(sfn, d.state_machine_arn)
                 if on_progress:
                     on_progress(total - running, total)
-                if not running and not _depth(sqs, d.work_queue_url) and not poller.busy:
+                quiet = not running and not _depth(sqs, d.work_queue_url) and not poller.busy
+                idle = idle + 1 if quiet else 0
+                if idle >= 2:  # twice in a row: a message between receive and invocation is seen the second time
                     break
         finally:
             poller.stop()
@@ -186,19 +221,38 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         found = invariants.check(list(ended.values()), inventory, stock, records, dead,
                                  injector.poison if injector else [])
         stats = vars(poller.stats).copy()
+        contention = {**dynamodb_contention.snapshot(), "throttled": quotas.throttled()}
         stop_running(d.state_machine_arn)
     return RunResult(d, runs, stock, len(dead), histories, checks, stats, found,
-                     injector.injected() if injector else {}, elapsed)
+                     injector.injected() if injector else {}, elapsed, contention)
+
+
+def _seed(ddb: Any, table: str, inventory: dict[str, int]) -> None:
+    """Put each sku's stock; a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
+    input, named as such."""
+    for sku, quantity in inventory.items():
+        try:
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+            shown = sku if len(sku) <= 40 else sku[:40] + "..."
+            raise InputError(f"INVENTORY: sku {shown!r} ({len(sku.encode())} bytes), stock {quantity}: DynamoDB "
+                             f"refuses it ({error.response['Error']['Message']}); keep each sku at most 2,044 bytes "
+                             "and each stock at most 38 digits") from None
 
 
 def stop_running(sm_arn: str) -> None:
     """moto runs each execution in a thread that outlives the mock: one left running would later write into
     the next run's resources of the same name (its timeout path sends a message to the queue)."""
     sfn = boto3.client("stepfunctions", region_name=sm_arn.split(":")[3])
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
-    for page in pages:
-        for execution in page["executions"]:
-            sfn.stop_execution(executionArn=execution["executionArn"], error="EmulatorShutdown")
+    arns = running_executions(sfn, sm_arn)
+    quotas.reset(scale=0)  # the emulator's own cleanup is no customer traffic: no quota applies
+    try:
+        for arn in arns:
+            sfn.stop_execution(executionArn=arn, error="EmulatorShutdown")
+    finally:
+        quotas.reset()
 
 
 def _log_to(stream: IO[str]) -> Callable[[ModuleType], None]:
@@ -221,9 +275,14 @@ def _longest(sqs: Any, d: Deployment) -> int:
 
 
 def _depth(sqs: Any, url: str) -> int:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attrs[n]) for n in names)
+    """Messages on the queue. In-flight ones are counted first: one whose visibility timeout ends between the two
+    readings is counted twice rather than not at all (one reading counts visible and in-flight at two instants)."""
+    total = 0
+    for names in (["ApproximateNumberOfMessagesNotVisible"],
+                  ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]):
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        total += sum(int(attrs.get(n, 0)) for n in names)
+    return total
 
 
 def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
@@ -240,5 +299,16 @@ def _bodies(sqs: Any, url: str) -> list[str]:
 
 
 def _running(sfn: Any, sm_arn: str) -> int:
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
-    return sum(len(page["executions"]) for page in pages)
+    return len(running_executions(sfn, sm_arn))
+
+
+def running_executions(sfn: Any, sm_arn: str) -> list[str]:
+    """ARNs of the state machine's RUNNING executions. A page token names an execution: when that one ends
+    between two pages the token is refused (InvalidToken), and the listing starts over."""
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn, statusFilter="RUNNING")
+        try:
+            return [e["executionArn"] for page in pages for e in page["executions"]]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "InvalidToken":
+                raise

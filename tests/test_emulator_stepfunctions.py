@@ -1,0 +1,121 @@
+"""The emulated Step Functions: StopExecution aborts and kills tokens (field case M1), every execution started at
+once is parsed and run (M3), an emulator fault ends an execution instead of leaving it RUNNING, fallback execution
+names never collide with an order id (W3), and StartExecution is refused over its quota without being carried out."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import Emulated
+from tools.emulator import quotas
+from tools.emulator.run import execution_names
+
+
+def order(order_id: str, **skus: int) -> dict[str, Any]:
+    return {"orderId": order_id, "items": [{"sku": s, "quantity": q} for s, q in skus.items()]}
+
+
+def history(e: Emulated, arn: str) -> list[str]:
+    return [h["type"] for h in e.sfn.get_execution_history(executionArn=arn)["events"]]
+
+
+def test_M1_stop_execution_aborts_at_once_and_kills_the_token(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    arn = e.start(order("o-stop", A=2), "o-stop")
+    (record,) = e.receive()
+    e.sfn.stop_execution(executionArn=arn, error="Operator", cause="stuck")
+    assert e.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    with pytest.raises(ClientError) as error:
+        e.module.sfn.send_task_success(taskToken=json.loads(record["body"])["taskToken"], output="{}")
+    assert error.value.response["Error"]["Code"] == "TaskTimedOut"
+    desc = e.wait(arn)
+    assert desc["status"] == "ABORTED"
+    assert history(e, arn)[-1] == "ExecutionAborted"
+    assert e.queue_depth(e.d.work_queue_url) == 1  # only the check in flight: no failure path ran
+
+
+def test_M1_the_worker_releases_what_it_reserved_for_a_stopped_execution(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 5})
+    arn = e.start(order("o-stop3", A=2), "o-stop3")
+    (record,) = e.receive()
+    e.sfn.stop_execution(executionArn=arn, error="Operator", cause="stuck")
+    assert e.invoke([record]) == set()
+    assert e.wait(arn)["status"] == "ABORTED"
+    assert e.stock("A") == 5
+    assert (e.reservation("o-stop3") or {})["status"]["S"] == "RELEASED"
+
+
+def test_M3_executions_started_at_once_are_all_parsed_and_run(emulated: Emulated) -> None:
+    e = emulated
+    e.seed({"A": 100})
+    arns: list[str] = []
+    lock = threading.Lock()
+
+    def start(n: int) -> None:
+        for i in range(5):
+            arn = e.start(order(f"o-{n}-{i}", A=1), f"o-{n}-{i}")
+            with lock:
+                arns.append(arn)
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(e.receive(count=40, timeout=120)) == 40  # every execution reached its task
+    assert {e.sfn.describe_execution(executionArn=a)["status"] for a in arns} == {"RUNNING"}
+
+
+def test_an_emulator_fault_ends_the_execution_failed(emulated: Emulated, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    def broken(self: Any) -> Any:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", broken)
+    arn = emulated.start(order("o-broken", A=1), "o-broken")
+    desc = emulated.wait(arn)
+    assert (desc["status"], desc.get("error")) == ("FAILED", "States.Runtime")
+    assert "emulator fault: IndexError" in desc["cause"]
+
+
+# One row per order list: the execution names; a fallback never takes an order id of the run.
+NAMES: list[tuple[list[Any], list[str]]] = [
+    ([order("order-00001", A=1), order("not a valid id!", A=1)], ["order-00001", "order-00001_"]),
+    ([order("bad id", A=1), order("order-00000", A=1)], ["order-00000_", "order-00000"]),
+    ([order("order-00001_", A=1), order("x y", A=1), order("order-00001", A=1)],
+     ["order-00001_", "order-00001__", "order-00001"]),
+    (["not an order", {"orderId": 7}, order("o-1\n", A=1)], ["order-00000", "order-00001", "order-00002"]),
+    ([order("o-1", A=1), order("o-1", A=1)], ["o-1", "o-1"]),  # the same order id is the same execution
+]
+
+
+@pytest.mark.parametrize(("orders", "names"), NAMES)
+def test_W3_fallback_execution_names_never_collide(orders: list[Any], names: list[str]) -> None:
+    assert [name for _, name in execution_names(orders)] == names
+
+
+def test_start_execution_over_its_quota_is_throttled_and_not_carried_out(emulated: Emulated) -> None:
+    e = emulated
+    quotas.reset(scale=1 / 1300)  # a bucket of one StartExecution, refilled at 0.23 per second
+    try:
+        e.start(order("o-q1", A=1), "o-q1")
+        client = e.sfn
+        client.meta.config.retries = {"max_attempts": 0}
+        with pytest.raises(ClientError) as error:
+            client.start_execution(stateMachineArn=e.d.state_machine_arn, name="o-q2",
+                                   input=json.dumps(order("o-q2", A=1)))
+        throttled = quotas.throttled()
+    finally:
+        quotas.reset()
+    assert error.value.response["Error"]["Code"] == "ThrottlingException"
+    assert throttled.get("StartExecution", 0) >= 1
+    names = [x["name"] for x in e.sfn.list_executions(stateMachineArn=e.d.state_machine_arn)["executions"]]
+    assert names == ["o-q1"]
