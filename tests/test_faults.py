@@ -104,6 +104,9 @@ def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> Non
     assert all(r.status in ("SUCCEEDED", "FAILED") for r in result.runs)
     reserved, allowed = result.reserved_share
     assert reserved > 0 and reserved / allowed >= 0.9, (reserved, allowed)
+    contention = result.contention
+    assert set(contention) == {"transactionConflicts", "conflictRetries", "throttled"}, contention
+    assert isinstance(contention["transactionConflicts"], int) and isinstance(contention["throttled"], dict)
 
 
 # -- each fault kind against the emulated service's state (field case M2) -------------------------------------------

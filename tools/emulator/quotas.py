@@ -12,10 +12,10 @@ throttling" and "Quotas related to state throttling"), as (bucket size, refill p
 Lambda's concurrency is played by the poller: as many environments as the mapping's maximum concurrency, far below
 the account's default 1,000 (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 
-The emulator runs slower than AWS: the dev stack in one Python process on two cores sustains about 17 orders/s,
-roughly a tenth of what the same stack sustains on AWS. Buckets and refill rates are therefore multiplied by
-``SCALE`` (default 0.1; ``ORDERFLOW_QUOTA_SCALE=1`` plays AWS's own values), so a load that would press on a quota
-on AWS presses on it here. A throttled API call is answered ``400 ThrottlingException`` ("Rate exceeded") and is
+The emulator runs slower than AWS: the dev stack in one Python process on two cores sustains 9-25 orders/s
+(``make bench``), against the 300 orders/s ``make bench`` models for the prod stack on AWS (``tools/bench/capacity``).
+Buckets and refill rates are therefore multiplied by ``SCALE`` (default 0.1; ``ORDERFLOW_QUOTA_SCALE=1`` plays AWS's
+own values), so a load that presses on a quota on AWS presses on it here. A throttled API call is answered ``400 ThrottlingException`` ("Rate exceeded") and is
 not carried out; the SDK's retry policy sees it as on AWS. Counts per API are in ``throttled()``.
 """
 
