@@ -155,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"resources synthesized (region {export_region(export)}); deploying into the in-process emulator")
     out.parent.mkdir(parents=True, exist_ok=True)
     log_path = out.parent / "worker.log"
-    result = _run(console, export, orders, inventory, faults, log_path)
+    try:
+        result = _run(console, export, orders, inventory, faults, log_path)
+    except InputError as error:  # what the emulated DynamoDB refuses of INVENTORY while seeding
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     picture_paths = pictures(result, out.parent / "pictures")
     show(console, result)
     warnings = fault_warnings(faults, result)

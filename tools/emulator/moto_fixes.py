@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 import logging
 import threading
@@ -400,4 +401,5 @@ def _tokens() -> None:
                                exception_type="TaskTimedOut")
             return _method(self, task_token, *args, **kwargs)
 
+        functools.update_wrapper(answer, method)  # callers that read the signature (a cause) see moto's own
         setattr(StepFunctionsParserBackend, name, answer)

@@ -19,26 +19,13 @@ from moto import mock_aws
 from tools.emulator import dynamodb_contention, invariants, quotas
 from tools.emulator.deploy import Deployment, deploy
 from tools.emulator.faults import Faults, Injector
+from tools.emulator.inputs import InputError
 from tools.emulator.invariants import Ended, Invariant
 from tools.emulator.least_privilege import Check, prove
 from tools.emulator.poller import Poller
 
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 """A name Step Functions accepts, matched against the whole string (``fullmatch``)."""
-
-
-class InputError(ValueError):
-    """ORDERS or INVENTORY cannot be used; raised before anything starts."""
-
-
-def check_inputs(orders: Any, inventory: Any) -> None:
-    if not isinstance(orders, list):
-        raise InputError(f"ORDERS must be a JSON array of orders, got {type(orders).__name__}")
-    if not isinstance(inventory, dict) or not all(
-        isinstance(k, str) and k and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-        for k, v in inventory.items()
-    ):
-        raise InputError("INVENTORY must be a JSON object mapping each sku to a stock integer >= 0")
 
 
 @dataclass
