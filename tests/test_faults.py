@@ -55,6 +55,12 @@ def test_poison_bodies_are_distinct_and_carry_no_usable_token() -> None:
 ARN = "arn:aws:states:us-east-1:123456789012:execution:sm:"
 RESERVED = {"status": "RESERVED", "items": [{"sku": "A", "quantity": 2}]}
 POISON = ["not json"]
+OUT_OF_STOCK = {"status": "REJECTED", "reason": "OutOfStock"}
+
+
+def order(order_id: str, **items: int) -> dict[str, Any]:
+    return {"orderId": order_id, "items": [{"sku": s, "quantity": q} for s, q in items.items()]}
+
 FAILED_DLQ = json.dumps({"order": {}, "taskToken": "t", "execution": ARN + "f"})
 GOOD: dict[str, Any] = {
     "executions": [Ended(ARN + "r", "SUCCEEDED", RESERVED), Ended(ARN + "f", "FAILED", None)],
@@ -76,7 +82,21 @@ BROKEN = [
     ({"dead_letters": [FAILED_DLQ]}, "every poison message is in the DLQ"),
     ({"dead_letters": ["not json", json.dumps({"execution": ARN + "r"})]},
      "other DLQ messages belong to failed executions"),
+    # refused for want of stock, yet the final stock (3 of A, nothing failed, nothing given back) could serve it
+    ({"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=3))],
+      "records": {"r": GOOD["records"]["r"]}, "dead_letters": POISON},
+     "every OutOfStock order exceeds the final stock"),
 ]
+
+# The same refusal is right when the final stock cannot serve it (4 of A asked, 3 left).
+SERVED_RIGHT = {"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=4))],
+                "records": {"r": GOOD["records"]["r"]}, "dead_letters": POISON}
+
+
+def test_an_out_of_stock_the_final_stock_cannot_serve_holds() -> None:
+    results = check(**{**GOOD, **SERVED_RIGHT})
+    assert [i.name for i in results if not i.holds] == []
+    assert results[-1].detail == "1 refused, none servable"
 
 
 @pytest.mark.parametrize(("change", "broken"), BROKEN)

@@ -164,7 +164,7 @@ def smoke(stack: Stack, plan: Plan, timeout: float) -> RunResult:
         stock, records, dead = stack.final_stock(plan), stack.records(plan), stack.dead_letters(plan)
     finally:
         stack.clean(plan, runs)
-    ended = [Ended(r.arn, r.status, r.output) for r in runs if r.arn]
+    ended = [Ended(r.arn, r.status, r.output, r.order) for r in runs if r.arn]
     found = [*check(ended, plan.stock, stock, records, dead, []), expected_results(plan, runs)]
     return RunResult(Deployment(), runs, stock, len(dead), invariants=found, seconds=time.monotonic() - began)
 

@@ -35,6 +35,12 @@ UNTYPED = frozenset({"sqs", "sns"})
 """Services whose ARN's last part is the resource name itself, with no ``type/`` or ``type:`` before it."""
 GLOBAL = frozenset({"iam", "s3", "cloudfront", "route53", "organizations", "sts"})
 """Services whose ARNs carry no region, so a wildcard region matches nothing more."""
+NARROWING_KEYS: dict[tuple[str, str], str] = {("lambda", "event-source-mapping"): "lambda:functionarn"}
+"""Resource types named by an id AWS assigns at creation, and the condition key that names the one resource
+they belong to. Event source mappings get a UUID when created, so a deploy role cannot name them; AWS documents
+``lambda:FunctionArn`` to restrict the mapping actions to the mappings of given functions
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, "Event source mappings")."""
+EXACT_OPERATORS = frozenset({"stringequals", "arnequals"})
 ARN = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<rest>.*)",
                  re.DOTALL)
 
@@ -107,6 +113,28 @@ def wide(resource: str) -> str | None:
     return None
 
 
+def narrowed(resource: str, statement: dict[str, Any]) -> bool:
+    """Whether a statement's condition pins a wildcard resource name to exact resources (see NARROWING_KEYS).
+
+    Only the name may be wild, the key must be the one AWS documents for the type, the operator an exact one
+    (``StringEquals``/``ArnEquals``, not ``...Like`` nor ``...IfExists``) and every value free of wildcards."""
+    match = ARN.fullmatch(resource.strip())
+    if match is None or any(has_wildcard(match[s]) for s in ("partition", "service", "region", "account")):
+        return False
+    kind, _ = _resource_name(match["service"], match["rest"])
+    key = NARROWING_KEYS.get((match["service"], kind))
+    condition = statement.get("Condition")
+    if key is None or has_wildcard(kind) or not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        if str(operator).lower() in EXACT_OPERATORS and isinstance(tests, dict):
+            for name, values in tests.items():
+                exact = [str(v) for v in as_list(values)]
+                if str(name).lower() == key and exact and not any(has_wildcard(v) for v in exact):
+                    return True
+    return False
+
+
 def documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
     """(label, document) for every identity policy a resource carries; reads only those properties."""
     if args.resource_type in POLICY_TYPES:
@@ -145,7 +173,7 @@ def problems(document: Any) -> list[str]:
             found.append(f"{where} uses NotResource (it allows every other resource)")
         actions = [str(a) for a in as_list(st.get("Action"))]
         found += [f"{where} allows every action of a service: {a!r}" for a in actions if every_action(a)]
-        wild = [(r, why) for r in map(str, as_list(st.get("Resource"))) if (why := wide(r))]
+        wild = [(r, why) for r in map(str, as_list(st.get("Resource"))) if (why := wide(r)) and not narrowed(r, st)]
         if wild:
             found += _wide_grants(where, actions, wild)
     return found

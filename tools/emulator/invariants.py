@@ -4,7 +4,10 @@
 - final stock = initial stock minus what the reserved orders took (no leak, no double reservation);
 - the table's reservation records are exactly the reserved executions' (none left for a failed one);
 - every poison message is in the dead-letter queue;
-- every other message there belongs to an execution that ended on its failure path.
+- every other message there belongs to an execution that ended on its failure path;
+- every OutOfStock rejection is for an order the final stock cannot serve either (stock only falls while no
+  execution fails, so an order the final stock could serve was refused stock it could have had); judged when no
+  execution failed, since a failed one may give back what it held after another order was refused.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Ended:
     arn: str
     status: str
     output: Any
+    order: Any = None
+    """The execution's input (the order), when known."""
 
 
 def _reserved_items(execution: Ended) -> list[dict[str, Any]] | None:
@@ -91,7 +96,28 @@ def check(executions: list[Ended], initial: dict[str, int], final: dict[str, int
     others = len(dead_letters) - len(poison) + sum(missing.values())
     out.append(Invariant("other DLQ messages belong to failed executions", not strays,
                          f"{others} other, all of failed executions" if not strays else _some(strays, 3)))
+    out.append(_out_of_stock_served(list(by_arn.values()), final))
     return out
+
+
+def _out_of_stock_served(executions: list[Ended], final: dict[str, int]) -> Invariant:
+    """Every OutOfStock order asks some sku for more than the final stock holds (see the module docstring)."""
+    name = "every OutOfStock order exceeds the final stock"
+    refused = [e for e in executions if isinstance(e.output, dict) and e.output.get("status") == "REJECTED"
+               and e.output.get("reason") == "OutOfStock" and e.order is not None]
+    failed = sum(1 for e in executions if e.status == "FAILED")
+    if failed:
+        return Invariant(name, True, f"not judged: {failed} execution(s) failed and may have given stock back")
+    wrong = []
+    for e in refused:
+        try:
+            items = _orders.parse_order(e.order).items
+        except _orders.Rejection:
+            continue
+        if all(final.get(item.sku, 0) >= item.quantity for item in items):
+            wrong.append(e.arn.rsplit(":", 1)[1])
+    return Invariant(name, not wrong, f"{len(refused)} refused, none servable" if not wrong
+                     else f"the final stock could serve: {_some(wrong)}")
 
 
 def reserved_share(runs: list[tuple[Any, str, str]]) -> tuple[int, int]:

@@ -204,7 +204,7 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
         records = {i["pk"]["S"][6:]: {k: v["S"] for k, v in i.items() if "S" in v}
                    for i in items if i["pk"]["S"].startswith("ORDER#")}
         dead = _bodies(sqs, d.dlq_url)
-        ended = {r.arn: Ended(r.arn, r.status, r.output) for r in runs if r.arn}
+        ended = {r.arn: Ended(r.arn, r.status, r.output, r.order) for r in runs if r.arn}
         found = invariants.check(list(ended.values()), inventory, stock, records, dead,
                                  injector.poison if injector else [])
         stats = vars(poller.stats).copy()
