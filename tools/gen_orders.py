@@ -44,8 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", required=True)
     parser.add_argument("--inventory", required=True)
+    parser.add_argument("--flash-sale", action="store_true",
+                        help="a flash sale instead: every order on two hot skus, stock a third of the demand")
     args = parser.parse_args(argv)
-    orders, inventory = generate(args.count, args.seed)
+    if args.flash_sale:
+        from tools.bench.flash_sale import generate as flash_sale
+
+        orders, inventory = flash_sale(args.count, seed=args.seed)
+    else:
+        orders, inventory = generate(args.count, args.seed)
     Path(args.orders).write_text("[\n" + ",\n".join(f"  {json.dumps(o)}" for o in orders) + "\n]\n")
     Path(args.inventory).write_text(json.dumps(inventory, indent=2) + "\n")
 
