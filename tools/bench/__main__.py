@@ -48,8 +48,9 @@ FAULT_RATE = 8.0
 """Arrivals per second in the faulted run: what the emulated dev stack (two environments in one Python
 process) sustains with the extra deliveries faults cause. A burst beyond it makes messages wait in the
 queue longer than HeartbeatSeconds, which fails orders (safely: the invariants still hold)."""
-TARGETS = {"handler_speedup": (">=", 5.0), "cold_import_ratio": ("<=", 1.5),
-           "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0), "calls_per_record": ("<=", 2.1)}
+TARGETS = {"handler_speedup": (">=", 8.0), "cold_import_ratio": ("<=", 1.5),
+           "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0), "calls_per_record": ("<=", 2.1),
+           "synth_growth_20_vs_1": ("<=", 25.0), "flash_sale_failed": ("<=", 0)}
 SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity")
 FLASH_ORDERS = 500
 FLASH_RATE = 25.0
@@ -243,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     wanted = set(args.only or SECTIONS)
     result = measure(console, args, faults, wanted, out.parent)
+    if "flash_sale" in result:  # FAILED orders of the sale under the default (in-invocation) conflict handling
+        result["flash_sale_failed"] = result["flash_sale"]["default"]["failed"]
     result["targets"] = {key: {"target": f"{op} {bound}", "value": result[key],
                                "met": result[key] >= bound if op == ">=" else result[key] <= bound}
                          for key, (op, bound) in TARGETS.items() if key in result}
@@ -352,7 +355,7 @@ def cost_keys(prod: dict[str, Any], clean: RunResult, calls: CallCounter, speed:
 def show(console: Console, r: dict[str, Any]) -> None:
     table = Table(title="orderflow benchmark (ours vs the tutorial's design, one run)")
     for column in ("measure", "ours", "tutorial / baseline", "ratio", "target"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a CI log is 80 columns: wrap, never cut
     hrs = r["handler_records_per_second"]
     targets = r["targets"]
 
@@ -372,7 +375,7 @@ def show(console: Console, r: dict[str, Any]) -> None:
     table.add_row(f"{f['orders']} orders with faults", f"invariant failures {r['invariant_failures']}",
                   f"reserved of allowed {f['reserved_of_allowed']}", "", mark("invariant_failures"))
     table.add_row("synth time (s), 1 vs 20 copies", f"{r['synth_seconds']['1']}", f"{r['synth_seconds']['20']}",
-                  f"{r['synth_growth_20_vs_1']}x", "")
+                  f"{r['synth_growth_20_vs_1']}x", mark("synth_growth_20_vs_1"))
     table.add_row("AWS calls per record (normal path)", f"{r['calls_per_record']}",
                   f"{r['handler_calls_per_record']['tutorial_style']}", "", mark("calls_per_record"))
     table.add_row("prod capacity on AWS (orders/s)", f"{r['capacity_orders_per_second']}",
@@ -384,7 +387,8 @@ def show(console: Console, r: dict[str, Any]) -> None:
                       f"reserved {row['reserved']}, rejected {row['rejected']}, FAILED {row['failed']}, "
                       f"DLQ {row['dead_letters']}",
                       f"p50 {row['p50_seconds']} s, p95 {row['p95_seconds']} s",
-                      f"conflicts {row['transactionConflicts']}, retries {row['conflictRetries']}", "")
+                      f"conflicts {row['transactionConflicts']}, retries {row['conflictRetries']}",
+                      mark("flash_sale_failed") if name == "default" else "")
     console.print(table)
 
 
