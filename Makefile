@@ -81,7 +81,7 @@ synth: .venv/.synced ## write the stack export of STACK to OUT
 	@mkdir -p $(dir $(OUT))
 	$(ORDERFLOW) synth --stack $(STACK) --out $(OUT)
 
-audit: .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a mandatory violation
+audit: .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a blocking (mandatory or remediate) violation
 	$(ORDERFLOW) audit $(FILE)
 
 local: setup ## deploy STACK into the in-process emulator, run ORDERS against INVENTORY, write SUMMARY

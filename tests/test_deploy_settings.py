@@ -129,3 +129,19 @@ def test_an_order_near_256_kib_is_never_reserved(fast_export: dict[str, Any]) ->
     assert causes and all("Message must be shorter than 262144 bytes" in c for c in causes)
     assert result.inventory == {"A": 4}
     assert all(i.holds for i in result.invariants), [i.as_json() for i in result.invariants]
+
+
+def test_an_input_over_256_kib_is_never_started(fast_export: dict[str, Any]) -> None:
+    """StartExecution refuses an input over 262,144 bytes of UTF-8 (moto started it): counted in UTF-8 bytes,
+    so 140,000 two-byte characters are over, though they are fewer characters than the limit."""
+    wide = {"orderId": "o-wide", "items": [{"sku": "A", "quantity": 1}], "note": "\u00e9" * 140_000}
+    ascii_over = {"orderId": "o-over", "items": [{"sku": "A", "quantity": 1}], "note": "x" * 262_100}
+    small = {"orderId": "o-small", "items": [{"sku": "A", "quantity": 1}]}
+    result = run_orders(fast_export, [wide, ascii_over, small], {"A": 5}, worker_log=io.StringIO(),
+                        check_least_privilege=False)
+    assert [(r.order_id, r.status, r.result, r.reason) for r in result.runs] == [
+        ("o-wide", "NOT_STARTED", "FAILED", "ValidationException"),
+        ("o-over", "NOT_STARTED", "FAILED", "ValidationException"),
+        ("o-small", "SUCCEEDED", "RESERVED", None)]
+    assert result.inventory == {"A": 4}
+    assert all(i.holds for i in result.invariants), [i.as_json() for i in result.invariants]

@@ -157,3 +157,17 @@ def test_progress_lines_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> N
         report(done, 150)
     assert out.getvalue().splitlines() == [f"executions ended {d}/150, running {150 - d}" for d in (38,)]
     assert PROGRESS_SECONDS == 10.0
+
+
+@pytest.mark.parametrize(("order_id", "shown"), [
+    ("o-1", "o-1"),
+    ("o-1\n", '"o-1\\n"'),          # C06: differs from "o-1" only by a newline, and must read differently
+    ("o-2\r\n", '"o-2\\r\\n"'),
+    ("a\u2028b", '"a\\u2028b"'),      # a line separator would break the table's rows
+    ("[bold]x", "\\[bold]x"),         # rich markup in an id is shown, not applied
+    (None, "(no orderId)"),
+])
+def test_order_ids_read_as_they_are(order_id: str | None, shown: str) -> None:
+    from tools.emulator.report import shown_id
+
+    assert shown_id(order_id) == shown

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from typing import NamedTuple
 
@@ -19,7 +20,7 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "synth": Command("tools.synth", "run the program under Pulumi mocks and write a `pulumi stack export`"),
-    "audit": Command("policy.audit", "evaluate the policy pack on a stack export; 1 on a mandatory violation"),
+    "audit": Command("policy.audit", "evaluate the policy pack on a stack export; 1 on a blocking violation"),
     "local": Command("tools.local", "deploy a stack into the in-process emulator and run orders end to end"),
     "bench": Command("tools.bench.__main__", "measure against the tutorial's design (about 8 minutes)"),
     "roles": Command("tools.roles", "write the identity policies of the CI roles (preview, deploy) of a stack"),
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``argv`` (default ``sys.argv[1:]``) to a command; returns its exit code."""
+    if argv is None and hasattr(signal, "SIGPIPE"):  # as a command, `orderflow audit ... | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
     if not argv or argv[0] in ("-h", "--help"):

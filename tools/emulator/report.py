@@ -13,6 +13,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tools.emulator.least_privilege import Check
@@ -48,6 +49,14 @@ def detail(run: OrderRun) -> str | None:
     return cause if isinstance(cause, str) and cause else None
 
 
+def shown_id(order_id: str | None) -> str:
+    """An order id as the table shows it: as is when printable, else as a JSON string (``"o-1\\n"``), so two
+    ids that differ by a newline or a line separator read differently and never shift the columns."""
+    if order_id is None:
+        return "(no orderId)"
+    return escape(order_id if order_id.isprintable() else json.dumps(order_id))
+
+
 def orders_table(result: RunResult, limit: int = 40) -> Table:
     caption = f"{len(result.runs) - limit} more in the summary file" if len(result.runs) > limit else None
     table = _table(f"Orders ({len(result.runs)})", "order", "execution", "result", "reason: detail", "secs",
@@ -55,7 +64,7 @@ def orders_table(result: RunResult, limit: int = 40) -> Table:
     _narrow(table, 0, 16)
     for run in result.runs[:limit]:
         colour = COLOURS.get(run.result, "white")
-        order = run.order_id if run.order_id is not None else "(no orderId)"
+        order = shown_id(run.order_id)
         why = ": ".join(filter(None, (run.reason, detail(run))))
         table.add_row(order, run.status, f"[{colour}]{run.result}[/]", why, f"{run.duration:.1f}" if run.duration is not None else "")
     return table

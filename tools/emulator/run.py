@@ -99,22 +99,37 @@ def _start_one(sfn: Any, sm_arn: str, name: str, text: str) -> str:
             pause = min(2.0, pause * 2)
 
 
+def _input_text(order: Any) -> str:
+    """The execution input as a client sends it: UTF-8 JSON, escaped only where UTF-8 cannot hold it (a lone
+    surrogate), so its size is what Step Functions counts."""
+    text = json.dumps(order, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(order)
+    return text
+
+
 def _start(sfn: Any, sm_arn: str, runs: list[OrderRun], rate: float | None = None) -> None:
     started: dict[str, OrderRun] = {}
     began = time.time()
     for n, run in enumerate(runs):
         if rate:  # orders arrive over time, not all at once
             time.sleep(max(0.0, began + n / rate - time.time()))
-        text = json.dumps(run.order)
+        text = _input_text(run.order)
         try:
             run.arn = _start_one(sfn, sm_arn, run.execution, text)
             started[run.execution] = run
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            code = error.response["Error"]["Code"]
+            if code in ("ValidationException", "InvalidExecutionInput"):  # refused by Step Functions: not started
+                run.status, run.result, run.reason = "NOT_STARTED", "FAILED", code
+                continue
+            if code != "ExecutionAlreadyExists":
                 raise
             first = started.get(run.execution)
             # As on AWS: the same name with the same input while it runs is the same execution.
-            if first and json.dumps(first.order) == text and first.arn and \
+            if first and _input_text(first.order) == text and first.arn and \
                     sfn.describe_execution(executionArn=first.arn)["status"] == "RUNNING":
                 run.arn = first.arn
             else:

@@ -9,6 +9,11 @@
 - **SendTaskFailure's cause.** moto's API layer drops ``cause``, so a rejection's reason (``$.Cause`` in the
   catching state: ``items[0].quantity must be a JSON integer >= 1``) never reaches the execution's output.
   It is passed on, as AWS does (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
+- **StartExecution's input size.** Step Functions refuses an execution input over 262,144 bytes of UTF-8
+  (the API's length constraint; the payload quota); moto starts it. The emulator refuses it with
+  ``ValidationException``, so such an order is never started, as on AWS.
+  Source: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html and
+  https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html.
 - **JSON as Step Functions writes it.** moto's ASL interpreter serializes state data with ``json.dumps``'
   default ASCII escaping, so each non-ASCII character costs six bytes or more: a 205 KB order of such text
   becomes 610 KB, over the 256 KiB payload quota and the queue's message size, where Step Functions (which
@@ -31,6 +36,7 @@ def apply() -> None:
     _sqs_size_in_bytes(SQSBackend)
     _task_failure_cause()
     _utf8_state_json()
+    _start_execution_input_size()
     SQSBackend._orderflow_fidelity = True  # type: ignore[attr-defined]
 
 
@@ -78,3 +84,24 @@ def _utf8_state_json() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "to_json_str", None) is original:
             module.to_json_str = to_json_str  # type: ignore[attr-defined]
+
+
+MAX_EXECUTION_INPUT_BYTES = 262_144
+"""StartExecution's ``input``: at most 256 KiB as UTF-8 (API_StartExecution, length constraint)."""
+
+
+def _start_execution_input_size() -> None:
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.start_execution
+
+    def start_execution(self: Any) -> Any:
+        size = len(str(self._get_param("input", if_none="{}")).encode("utf-8", "surrogatepass"))
+        if size > MAX_EXECUTION_INPUT_BYTES:
+            raise ValidationException(f"1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                                      f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES} "
+                                      f"(got {size} bytes)")
+        return original(self)
+
+    StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
