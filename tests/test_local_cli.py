@@ -78,7 +78,7 @@ def local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (["--orders", "orders.json", "--inventory", "inventory.json", "--faults", "stal=1"],
      "error: FAULTS: unknown key 'stal'"),
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "nope"],
-     "error: STACK nope: no stack file Pulumi.nope.yaml; stacks: broken, dev, eu, prod"),
+     "error: no stack file Pulumi.nope.yaml for stack 'nope'; stacks here: broken, dev, eu, prod"),
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "broken"],
      "error: Pulumi.broken.yaml is not valid YAML (line 3: "),
 ])

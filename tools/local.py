@@ -23,7 +23,7 @@ from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
 from tools.emulator.inputs import InputError, load_inventory, load_orders
 from tools.emulator.report import detail, pictures, show
 from tools.emulator.run import RunResult, run_orders
-from tools.synth import available_stacks, error_lines, synthesize
+from tools.synth import error_lines, stack_config, synthesize
 
 PROGRESS_SECONDS = 10.0
 """Without a terminal (a CI log), a progress line at most this often."""
@@ -83,12 +83,18 @@ def fault_warnings(faults: Faults | None, result: RunResult) -> list[str]:
 
 def _export(stack: str) -> dict[str, Any]:
     """The stack's synth; a missing stack file or bad config is a BadInput with the synth's own words."""
-    stacks = available_stacks()
-    if stack not in stacks:
-        raise BadInput(f"STACK {stack}: no stack file Pulumi.{stack}.yaml; stacks: {', '.join(stacks) or 'none'}")
     try:
         return synthesize(stack)
     except SettingsError as error:  # the same lines as `make synth`, without their "error: " (added on print)
+        raise BadInput("\n".join(line.removeprefix("error: ")
+                                  for line in error_lines(error, f"Pulumi.{stack}.yaml"))) from None
+
+
+def _stack_file(stack: str) -> None:
+    """A missing or unreadable stack file, in the synth's own words, before anything is printed."""
+    try:
+        stack_config(stack)
+    except SettingsError as error:
         raise BadInput("\n".join(line.removeprefix("error: ")
                                   for line in error_lines(error, f"Pulumi.{stack}.yaml"))) from None
 
@@ -138,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(soft_wrap=True)  # a message is one line in a log, whatever the width
     out = Path(args.summary)
     try:
+        _stack_file(args.stack)
         orders = load_orders(args.orders)
         inventory = load_inventory(args.inventory)
         faults = Faults.parse(args.faults) if args.faults else None
