@@ -124,3 +124,12 @@ def test_a_key_of_another_region_or_partition_is_refused(key: str) -> None:
     assert str(error.value) == (
         f"kmsKeyArn={key!r} is not in the queues' partition and region (aws, us-east-1): SQS uses a key of its own "
         "region; give that key, or the multi-Region key's replica there")
+
+
+def test_a_context_of_another_region_than_the_provider_fails(tmp_path: Path) -> None:
+    """The C1 program with its AwsContext left in us-east-1: every ARN would name the wrong region."""
+    program = tmp_path / "program_mismatch.py"
+    program.write_text(EU_PROGRAM.replace('region="eu-west-1", account_id', 'region="us-east-1", account_id'))
+    with pytest.raises(ValueError, match="inventory: its AwsContext names region 'us-east-1' but its provider "
+                                         "deploys in 'eu-west-1'"):
+        synthesize("dev", program=program)
