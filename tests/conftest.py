@@ -84,7 +84,7 @@ class Emulated:
 
     def start(self, order: Any, name: str) -> str:
         return self.sfn.start_execution(stateMachineArn=self.d.state_machine_arn, name=name,
-                                        input=json.dumps(order))["executionArn"]
+                                        input=json.dumps(order, ensure_ascii=False))["executionArn"]
 
     def receive(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait for ``count`` messages on the work queue, as Lambda-shaped records."""
