@@ -116,6 +116,21 @@ class Emulated:
         response = self.handler({"Records": records}, LambdaContext(self.d.function.name, 256, 3))
         return {f["itemIdentifier"] for f in response["batchItemFailures"]}
 
+    def fail_until_dead_lettered(self, body: str) -> None:
+        """Put ``body`` on the work queue and deliver it maxReceiveCount times, asserting the handler reports it
+        failed each time; then assert it left the work queue and is the one message in the DLQ."""
+        self.sqs.send_message(QueueUrl=self.d.work_queue_url, MessageBody=body)
+        redrive = self.sqs.get_queue_attributes(QueueUrl=self.d.work_queue_url,
+                                                AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+        for _ in range(json.loads(redrive)["maxReceiveCount"]):
+            (record,) = self.receive()
+            assert self.invoke([record]) == {record["messageId"]}
+            self.sqs.change_message_visibility(QueueUrl=self.d.work_queue_url,
+                                               ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
+        assert self.sqs.receive_message(QueueUrl=self.d.work_queue_url).get("Messages") is None
+        (dead,) = self.sqs.receive_message(QueueUrl=self.d.dlq_url)["Messages"]
+        assert dead["Body"] == body
+
     def wait(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -103,17 +103,7 @@ def test_expired_token_releases_the_stock(fast_emulated: Emulated) -> None:
                                               "order": order("p", A=1)})])
 def test_poison_message_ends_in_the_dlq(emulated: Emulated, body: str) -> None:
     emulated.seed({"A": 5})
-    emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=body)
-    redrive = emulated.sqs.get_queue_attributes(QueueUrl=emulated.d.work_queue_url,
-                                                AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
-    for _ in range(json.loads(redrive)["maxReceiveCount"]):
-        (record,) = emulated.receive()
-        assert emulated.invoke([record]) == {record["messageId"]}
-        emulated.sqs.change_message_visibility(QueueUrl=emulated.d.work_queue_url,
-                                               ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
-    assert emulated.sqs.receive_message(QueueUrl=emulated.d.work_queue_url).get("Messages") is None
-    (dead,) = emulated.sqs.receive_message(QueueUrl=emulated.d.dlq_url)["Messages"]
-    assert dead["Body"] == body
+    emulated.fail_until_dead_lettered(body)
     assert emulated.stock("A") == 5  # a forged token's reservation was given back
 
 

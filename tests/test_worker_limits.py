@@ -171,18 +171,8 @@ def count_calls(emulated: Emulated) -> list[str]:
 def test_w1_malformed_envelope_writes_nothing_and_ends_in_the_dlq(emulated: Emulated, execution: str) -> None:
     emulated.seed({"A": 5})
     body = json.dumps({"taskToken": "forged", "execution": execution, "order": order("p-1", A=3)})
-    emulated.sqs.send_message(QueueUrl=emulated.d.work_queue_url, MessageBody=body)
     calls = count_calls(emulated)
-    redrive = emulated.sqs.get_queue_attributes(QueueUrl=emulated.d.work_queue_url,
-                                                AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
-    for _ in range(json.loads(redrive)["maxReceiveCount"]):
-        (record,) = emulated.receive()
-        assert emulated.invoke([record]) == {record["messageId"]}
-        emulated.sqs.change_message_visibility(QueueUrl=emulated.d.work_queue_url,
-                                               ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
-    assert emulated.sqs.receive_message(QueueUrl=emulated.d.work_queue_url).get("Messages") is None
-    (dead,) = emulated.sqs.receive_message(QueueUrl=emulated.d.dlq_url)["Messages"]
-    assert dead["Body"] == body
+    emulated.fail_until_dead_lettered(body)
     assert calls == []  # not one AWS call, so not one write
     assert emulated.stock("A") == 5
     assert emulated.reservation("p-1") is None
