@@ -61,7 +61,9 @@ def test_command_writes_both_files(tmp_path: Path) -> None:
     for name in ("preview-policy.json", "deploy-policy.json"):
         policy = json.loads((tmp_path / name).read_text())
         assert policy["Version"] == "2012-10-17"
-        assert all(ACCOUNT in r or r == "*" or ":ssm:" in r or ":017000801446:" in r
+        # the account's own ARNs; "*" for resource-less actions; AWS's public parameters and the Powertools layer
+        assert all(f":{ACCOUNT}:" in r or r == "*" or r.startswith("arn:aws:ssm:us-east-1::parameter/aws/service/")
+                   or r.startswith("arn:aws:lambda:us-east-1:017000801446:layer:")
                    for st in policy["Statement"] for r in st["Resource"]), name
 
 
@@ -130,6 +132,28 @@ def test_deploy_passes_only_the_stacks_roles_to_their_services(stack: str, polic
     assert {"states:CreateStateMachine", "iam:PutRolePolicy", "sqs:CreateQueue", "lambda:CreateFunction",
             "dynamodb:CreateTable", "lambda:CreateEventSourceMapping", "lambda:GetLayerVersion"} <= deploy
     assert not {"iam:AttachRolePolicy", "iam:CreateServiceLinkedRole", "lambda:PublishLayerVersion"} & deploy
+
+
+def grants(policy: dict[str, Any]) -> set[tuple[str, str]]:
+    """(action, resource) pairs the policy allows, as written (no wildcard expansion)."""
+    return {(a, r) for st in policy["Statement"] for a in st["Action"] for r in st["Resource"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_holds_the_smoke_runs_calls_on_the_stacks_own_arns(stack: str, policies: dict[str, Any]) -> None:
+    base = f"orderflow-{stack}-inventory"
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{base}"
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{base}"
+    dlq = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{base}-dlq"
+    layer = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:*"
+    assert {("states:StartExecution", machine),
+            ("states:DescribeExecution", f"arn:aws:states:us-east-1:{ACCOUNT}:execution:{base}:*"),
+            ("states:StopExecution", f"arn:aws:states:us-east-1:{ACCOUNT}:execution:{base}:*"),
+            ("dynamodb:PutItem", table), ("dynamodb:GetItem", table), ("dynamodb:DeleteItem", table),
+            ("sqs:ReceiveMessage", dlq),
+            ("lambda:GetLayerVersion", layer)} <= grants(policies[f"{stack}-deploy"])
+    # the layer: every version of the one layer (the synth's version number is a stand-in), nothing else of it
+    assert {r for a, r in grants(policies[f"{stack}-deploy"]) if ":layer:" in r} == {layer}
 
 
 def rule_findings(policy: dict[str, Any]) -> list[str]:

@@ -32,6 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from components import arn_patterns
+from components.aws_context import AwsContext
+from tools.emulator.deploy import export_region
 from tools.synth_mocks import ACCOUNT_ID
 
 PREVIEW_CALLS = ("sts:GetCallerIdentity", "states:ValidateStateMachineDefinition")
@@ -63,7 +66,6 @@ EVENT_SOURCE_MAPPING_ACTIONS = ("lambda:GetEventSourceMapping", "lambda:UpdateEv
                                 "lambda:DeleteEventSourceMapping")
 POWERTOOLS_PARAMETERS = "arn:aws:ssm:{region}::parameter/aws/service/powertools/python/*"
 """The public parameters that name the Powertools layer version (AWS owns them: no account in the ARN)."""
-ACCOUNT = re.compile(r"^\d{12}$")
 
 
 class RolesError(ValueError):
@@ -71,8 +73,10 @@ class RolesError(ValueError):
 
 
 def stack_arns(export: dict[str, Any], account: str) -> dict[str, list[str]]:
-    """The ARNs of a stack export, by kind: ``resources`` (every custom resource's ``outputs.arn``, its
-    ``executions`` (of its state machines), ``keys`` (the queues' KMS keys), ``roles`` ({ARN: service it trusts}), ``layers``, ``functions``, ``region``."""
+    """The ARNs of a stack export, by kind: ``resources`` (every custom resource's ``outputs.arn``),
+    ``executions`` (of its state machines), ``keys`` (the queues' KMS keys), ``roles`` and ``services`` (each
+    role's ARN and the service it trusts, in the same order), ``layers`` (every version of each function's
+    layers), ``functions``."""
     resources: list[str] = []
     executions: list[str] = []
     roles: dict[str, str] = {}
@@ -92,9 +96,15 @@ def stack_arns(export: dict[str, Any], account: str) -> dict[str, list[str]]:
             keys.append(str(r["inputs"]["kmsMasterKeyId"]))
         elif r["type"] == "aws:lambda/function:Function":
             functions.append(arn)
-            layers += [str(layer) for layer in r["inputs"].get("layers") or []]
+            layers += [_every_version(str(layer)) for layer in r["inputs"].get("layers") or []]
     return {"resources": resources, "executions": executions, "roles": list(roles), "services": list(roles.values()), "layers": layers,
             "functions": functions, "keys": sorted(set(keys))}
+
+
+def _every_version(layer_version_arn: str) -> str:
+    """``arn:...:layer:NAME:*`` for ``arn:...:layer:NAME:VERSION``: the synth's version is a stand-in, and the
+    deployed one is whatever the layer parameter names in the stack's region (one layer, any of its versions)."""
+    return layer_version_arn.rsplit(":", 1)[0] + ":*"
 
 
 def _trusted_service(document: Any) -> str:
@@ -164,17 +174,15 @@ def deploy_policy(export: dict[str, Any], region: str, account: str) -> dict[str
         statements.append({"Sid": "QueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": found["keys"]})
     statements.append({
         "Sid": "WorkerEventSourceMapping", "Effect": "Allow", "Action": list(EVENT_SOURCE_MAPPING_ACTIONS),
-        "Resource": [f"arn:aws:lambda:{region}:{account}:event-source-mapping:*"],
+        "Resource": [AwsContext(_partition(found["functions"]), region, account).arn("lambda", "event-source-mapping:*")],
         "Condition": {"ArnEquals": {"lambda:FunctionArn": found["functions"]}},
     })
     return policy
 
 
-def _region(export: dict[str, Any]) -> str:
-    for r in export.get("deployment", {}).get("resources", []):
-        if str(r.get("type", "")).startswith("pulumi:providers:aws"):
-            return str((r.get("outputs") or {}).get("region") or "us-east-1")
-    return "us-east-1"
+def _partition(arns: list[str]) -> str:
+    """The partition the stack's ARNs name (``aws``, ``aws-cn``, ...)."""
+    return arns[0].split(":")[1] if arns else "aws"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account", default=ACCOUNT_ID,
                         help=f"the 12-digit AWS account the stack deploys to (default {ACCOUNT_ID}, the synth's)")
     args = parser.parse_args(argv)
-    if not ACCOUNT.match(args.account):
+    if not re.fullmatch(arn_patterns.ACCOUNT, args.account):
         print(f"error: --account {args.account!r} is not a 12-digit AWS account id; give the account the stack "
               f"deploys to (aws sts get-caller-identity)", file=sys.stderr)
         return 2
@@ -198,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         export = synthesize(args.stack)
-        region = _region(export)
+        region = export_region(export)
         policies = {"preview-policy.json": preview_policy(export, region, args.account),
                     "deploy-policy.json": deploy_policy(export, region, args.account)}
     except (SettingsError, RolesError) as error:
