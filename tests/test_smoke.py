@@ -124,3 +124,45 @@ def test_bad_outputs_exit_2_with_one_line(outputs: str, message: str, tmp_path: 
     assert cli(["smoke", "--outputs", str(path), "--summary", str(tmp_path / "s.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message.format(path=path)) and len(err.strip().splitlines()) == 1, err
+
+
+class _Ddb:
+    def __init__(self) -> None:
+        self.put: list[str] = []
+        self.deleted: list[str] = []
+
+    def put_item(self, **kwargs: Any) -> None:
+        self.put.append(kwargs["Item"]["pk"]["S"])
+
+    def delete_item(self, **kwargs: Any) -> None:
+        self.deleted.append(kwargs["Key"]["pk"]["S"])
+
+
+class _Sfn:
+    """Starts the first execution, refuses the second (as a throttled or denied StartExecution would)."""
+
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def start_execution(self, **kwargs: Any) -> dict[str, str]:
+        if kwargs["name"].endswith("-reserve"):
+            return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:sm:{kwargs['name']}"}
+        from botocore.exceptions import ClientError
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "StartExecution")
+
+    def stop_execution(self, **kwargs: Any) -> None:
+        self.stopped.append(kwargs["executionArn"])
+
+
+def test_a_failed_start_stops_what_started_and_removes_what_was_seeded() -> None:
+    from botocore.exceptions import ClientError
+
+    stack = Stack.__new__(Stack)
+    stack.table, stack.state_machine, stack.dlq_url = "t", "arn:aws:states:us-east-1:123456789012:stateMachine:sm", "q"
+    stack.ddb, stack.sfn = _Ddb(), _Sfn()
+    plan = Plan.new("fixed")
+    with pytest.raises(ClientError):
+        smoke(stack, plan, timeout=1)
+    assert stack.sfn.stopped == ["arn:aws:states:us-east-1:123456789012:execution:sm:smoke-fixed-reserve"]
+    assert stack.ddb.put == ["SKU#SMOKE-fixed-A", "SKU#SMOKE-fixed-B"]
+    assert sorted(stack.ddb.deleted) == sorted([*stack.ddb.put, *(f"ORDER#{o}" for o in plan.order_ids)])

@@ -28,6 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.deployed.outputs import ORDER_PREFIX, SKU_PREFIX, DeployedError, Outputs, read_outputs
+from tools.deployed.table import read_stock
 from tools.emulator.deploy import Deployment
 from tools.emulator.invariants import Ended, Invariant, check
 from tools.emulator.run import OrderRun, RunResult
@@ -72,14 +73,14 @@ class Stack:
             self.ddb.put_item(TableName=self.table, Item={"pk": {"S": SKU_PREFIX + sku}, "stock": {"N": str(stock)}},
                               ConditionExpression="attribute_not_exists(pk)")
 
-    def start(self, plan: Plan) -> list[OrderRun]:
-        runs = []
+    def start(self, plan: Plan, runs: list[OrderRun]) -> None:
+        """Start the plan's orders, appending each run as it starts (so a failed start leaves the others listed
+        for the clean-up to stop)."""
         for index, (order, _) in enumerate(plan.orders):
             run = OrderRun(index, order, order["orderId"], order["orderId"])
             run.arn = self.sfn.start_execution(stateMachineArn=self.state_machine, name=run.execution,
                                                input=json.dumps(order))["executionArn"]
             runs.append(run)
-        return runs
 
     def wait(self, runs: list[OrderRun], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -92,13 +93,8 @@ class Stack:
             time.sleep(POLL_SECONDS)
 
     def final_stock(self, plan: Plan) -> dict[str, int]:
-        found = {}
-        for sku in plan.stock:
-            item = self.ddb.get_item(TableName=self.table, Key={"pk": {"S": SKU_PREFIX + sku}},
-                                     ConsistentRead=True).get("Item")
-            if item and "stock" in item:
-                found[sku] = int(item["stock"]["N"])
-        return found
+        stock = {sku: read_stock(self.ddb, self.table, sku) for sku in plan.stock}
+        return {sku: n for sku, n in stock.items() if n is not None}
 
     def records(self, plan: Plan) -> dict[str, dict[str, str]]:
         found = {}
@@ -157,9 +153,9 @@ def smoke(stack: Stack, plan: Plan, timeout: float) -> RunResult:
     """Run the plan against the stack; the result carries the runs, the final stock and the invariants."""
     runs: list[OrderRun] = []
     began = time.monotonic()
-    stack.seed(plan)
-    try:
-        runs = stack.start(plan)
+    try:  # the clean-up removes what was seeded and stops what started, whatever fails
+        stack.seed(plan)
+        stack.start(plan, runs)
         stack.wait(runs, timeout)
         stock, records, dead = stack.final_stock(plan), stack.records(plan), stack.dead_letters(plan)
     finally:

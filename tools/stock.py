@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.deployed.outputs import SKU_PREFIX, DeployedError, read_outputs
+from tools.deployed.table import read_stock
 from tools.emulator.inputs import InputError, load_inventory
 
 ATTEMPTS = 5
@@ -35,13 +36,6 @@ class Change:
     def line(self) -> str:
         before = "new" if self.before is None else str(self.before)
         return f"  {self.sku}: {before} -> {self.after}"
-
-
-def read_stock(ddb: Any, table: str, sku: str) -> int | None:
-    item = ddb.get_item(TableName=table, Key={"pk": {"S": SKU_PREFIX + sku}}, ConsistentRead=True).get("Item")
-    if item is None or "stock" not in item:
-        return None
-    return int(item["stock"]["N"])
 
 
 def plan(ddb: Any, table: str, inventory: dict[str, int]) -> tuple[list[Change], list[str]]:
