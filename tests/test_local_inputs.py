@@ -28,6 +28,7 @@ DIGITS_39 = 123456789012345678901234567890123456789
                               f'(at most 38 significant digits, below 1E+126); use a smaller stock'),
     (f'{{"A": 1{"0" * 126}}}', 'INVENTORY {f}: bad stock for sku "A": 1' + "0" * 39),
     ('{"": 1}', 'INVENTORY {f}: bad sku "": a sku must not be empty; give each sku 1 to 2044 bytes (UTF-8)'),
+    ('{"A\\ud800": 1}', "a sku must be Unicode text that UTF-8 can encode (it holds a lone surrogate)"),
     (json.dumps({LONG_SKU: 1}), 'INVENTORY {f}: bad sku "SSSS'),
     (json.dumps({MULTIBYTE_SKU: 1}), "its key SKU#<sku> is 2050 bytes in UTF-8, over DynamoDB's partition key "
                                      "limit of 2048 bytes"),

@@ -59,7 +59,8 @@ def _digits(number: Decimal) -> int:
 
 
 def _bytes(value: Any) -> int:
-    return len(value.encode("utf-8")) if isinstance(value, str) else len(value)
+    # a lone surrogate (JSON allows "\ud800") counts as the 3 bytes its UTF-8 form takes, as the worker counts it
+    return len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else len(value)
 
 
 def number_size(text: str) -> int:

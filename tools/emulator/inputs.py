@@ -70,7 +70,10 @@ def sku_problem(sku: str) -> str | None:
     """Why DynamoDB cannot store ``sku`` as an inventory key, or None."""
     if not sku:
         return "a sku must not be empty"
-    size = len((SKU_KEY_PREFIX + sku).encode("utf-8"))
+    try:
+        size = len((SKU_KEY_PREFIX + sku).encode("utf-8"))
+    except UnicodeEncodeError:  # JSON allows "\ud800"; UTF-8, and so DynamoDB, cannot hold a lone surrogate
+        return "a sku must be Unicode text that UTF-8 can encode (it holds a lone surrogate)"
     if size > PARTITION_KEY_MAX_BYTES:
         return (f"its key {SKU_KEY_PREFIX}<sku> is {size} bytes in UTF-8, over DynamoDB's partition key limit "
                 f"of {PARTITION_KEY_MAX_BYTES} bytes")
