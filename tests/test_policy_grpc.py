@@ -18,12 +18,13 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 ROOT = Path(__file__).resolve().parent.parent
 MANDATORY = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
 ADVISORY = analyzer_pb2.EnforcementLevel.Value("ADVISORY")
 REMEDIATE = analyzer_pb2.EnforcementLevel.Value("REMEDIATE")
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = UNKNOWN_STRING_VALUE  # the engine's sentinel for a value not known in a preview
 WIDE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]})
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 

@@ -74,8 +74,10 @@ def every_action(action: str) -> bool:
     service, _, _ = pattern.partition(":")
     if pattern == "*" or has_wildcard(service):
         return True
+    if not has_wildcard(pattern):  # an exact action: no need for the action database
+        return False
     known = _service_actions(service)
-    return bool(known) and has_wildcard(pattern) and all(iam_match(pattern, a) for a in known)
+    return bool(known) and all(iam_match(pattern, a) for a in known)
 
 
 def _resource_name(service: str, rest: str) -> tuple[str, str]:

@@ -14,13 +14,13 @@ REMEDIATION = "set functionResponseTypes: [ReportBatchItemFailures] and return b
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if args.resource_type != "aws:lambda/eventSourceMapping:EventSourceMapping":
         return
-    if "ReportBatchItemFailures" in as_list(judged(args, "functionResponseTypes")):
-        return
     try:
         source = str(judged(args, "eventSourceArn") or ":sqs:")
     except NotJudgeable:  # unknown in a preview: judge it as the SQS mapping it may be
         source = ":sqs:"
-    if ":sqs:" in source:
+    if ":sqs:" not in source:  # a stream's mapping: its response types are not read at all
+        return
+    if "ReportBatchItemFailures" not in as_list(judged(args, "functionResponseTypes")):
         report_violation(f"{args.name}: SQS mapping without ReportBatchItemFailures: one failed record returns the "
                          f"whole batch. Fix: {REMEDIATION}.", None)
 

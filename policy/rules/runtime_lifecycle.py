@@ -37,6 +37,7 @@ def lifecycle() -> dict[str, dict[str, Any]]:
     return data
 
 
+@cache
 def source() -> str:
     return f"AWS runtime lifecycle data of cfn-lint {importlib.metadata.version('cfn-lint')}"
 
@@ -75,6 +76,8 @@ def _blocked(args: ResourceValidationArgs, report_violation: Any) -> None:
 def _deprecated(args: ResourceValidationArgs, report_violation: Any) -> None:
     found = _runtime(args)
     day = today()
+    # a blocked runtime is lambda-runtime-creatable's (mandatory) finding, not reported twice; so disabling that
+    # rule silences blocked runtimes: lower it to advisory instead
     if found and _passed(found[1].get("deprecated"), day) and not _passed(found[1].get("create-block"), day):
         runtime, entry = found
         report_violation(f"{args.name}: runtime {runtime} is deprecated since {entry['deprecated']} (no more security "
