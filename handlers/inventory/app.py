@@ -41,7 +41,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inventory import limits
-from inventory.envelope import Envelope, UnanswerableMessage, parse_envelope
+from inventory.envelope import Envelope, UnanswerableMessage, check_envelope, decode_body
 from inventory.heartbeat import Heartbeat, first_beat_after, message_age
 from inventory.orders import ORDER_ID, Rejection, parse_order
 from inventory.stock import Outcome, Stock, TransientError
@@ -90,8 +90,10 @@ processor = ConcurrentBatchProcessor(ANSWER_CONCURRENCY)
 def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
     logger.thread_safe_clear_keys()
     _current.token = ""
-    logger.thread_safe_append_keys(message_id=record.message_id, **_peek(record.body))
-    envelope = parse_envelope(record.body)
+    logger.thread_safe_append_keys(message_id=record.message_id)
+    body = decode_body(record.body)  # once: bodies reach 256 KiB
+    logger.thread_safe_append_keys(**_peek(body))
+    envelope = check_envelope(body)
     _current.token = envelope.token
     deadline = _deadline(lambda_context)
     if envelope.action == "release":
@@ -104,12 +106,9 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
     return answer(envelope, outcome) if outcome is not None else "STALE"
 
 
-def _peek(body: str) -> dict[str, Any]:
-    """The order id and execution of a body, for the log, before it is checked (shortened, never the token)."""
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return {}
+def _peek(data: Any) -> dict[str, Any]:
+    """The order id and execution of a decoded body, for the log, before it is checked (shortened, never the
+    token)."""
     if not isinstance(data, dict):
         return {}
     order = data.get("order")

@@ -54,10 +54,20 @@ class Envelope:
 
 def parse_envelope(body_text: str) -> Envelope:
     """Parse and check a message body. Raises UnanswerableMessage naming the first problem."""
+    return check_envelope(decode_body(body_text))
+
+
+def decode_body(body_text: str) -> Any:
+    """The JSON value of a message body. Raises UnanswerableMessage when it is not JSON."""
     try:
-        body = json.loads(body_text)
+        return json.loads(body_text)
     except (TypeError, ValueError) as error:
         raise UnanswerableMessage(f"body is not JSON: {error}") from error
+
+
+def check_envelope(body: Any) -> Envelope:
+    """Check a decoded message body against the APIs' formats. Raises UnanswerableMessage naming the first
+    problem."""
     if not isinstance(body, dict):
         raise UnanswerableMessage("body is not a JSON object")
     action, token, execution = body.get("action", "check"), body.get("taskToken"), body.get("execution")
