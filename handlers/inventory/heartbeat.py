@@ -57,7 +57,6 @@ class Heartbeat:
         self._interval = max(1.0, interval)
         self._stop = threading.Event()
         self._idle = threading.Lock()
-        self.beats = 0
 
     def __enter__(self) -> Heartbeat:
         threading.Thread(target=self._run, daemon=True, name="heartbeat").start()
@@ -74,7 +73,6 @@ class Heartbeat:
             with self._idle:
                 if self._stop.is_set():
                     return
-                self.beats += 1
                 if not self._beat():
                     return
             wait = self._interval
