@@ -20,7 +20,7 @@ from components.alarms import AlarmTargets, Watched, alarm_topic, worker_alarms
 from components.aws_context import AwsContext
 from components.code_asset import source_archive
 from components.definition import CallbackDefinition
-from components.provider_region import checked_region
+from components.provider_region import checked_layer
 from components.settings import DLQ_RETENTION_SECONDS, SettingsError, WorkerSettings
 
 LAMBDA_RUNTIME = "python3.13"
@@ -94,8 +94,8 @@ class CallbackWorker(pulumi.ComponentResource):
         # first, so a partition without the public layer fails before any child is registered
         layer = powertools.layer_arn(self, b.ctx.partition, b.s.architecture, LAMBDA_RUNTIME,
                                      args.powertools_layer_arn)
-        # the function waits for the region check: a context of another region fails the preview here
-        layer = pulumi.Output.all(checked_region(self, name, b.ctx.region), layer).apply(lambda v: v[1])
+        # the layer came through the component's provider: a context of another region fails the preview here
+        layer = checked_layer(name, b.ctx.region, layer)
         sm_role, worker_role = _roles(b)
         queue, dlq = _queues(b)
         sm_send = b.grant(sm_role, "send-to-queue", [iam.allow("SendToQueue", ["sqs:SendMessage"], [b.queue_arn])])

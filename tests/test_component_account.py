@@ -131,5 +131,5 @@ def test_a_context_of_another_region_than_the_provider_fails(tmp_path: Path) -> 
     program = tmp_path / "program_mismatch.py"
     program.write_text(EU_PROGRAM.replace('region="eu-west-1", account_id', 'region="us-east-1", account_id'))
     with pytest.raises(ValueError, match="inventory: its AwsContext names region 'us-east-1' but its provider "
-                                         "deploys in 'eu-west-1'"):
+                                         "deploys in 'eu-west-1' \\(the region of its Powertools layer"):
         synthesize("dev", program=program)
