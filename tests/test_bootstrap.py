@@ -9,12 +9,13 @@ not download the locked packages again; `.ci/run` does the cold run (`make local
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.project_uv import project_uv
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -29,11 +30,9 @@ def bootstrap_module() -> ModuleType:
     return module
 
 
-def host_uv_cache() -> str | None:
-    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")  # as the Makefile finds it
-    if not Path(uv).exists():
-        return None
-    return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+def host_uv_cache() -> str:
+    """The cache of the Makefile's uv here, so the clone installs from it instead of downloading again."""
+    return subprocess.run([project_uv(), "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +43,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    env = {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin"}
-    cache = host_uv_cache()
-    if cache:
-        env["UV_CACHE_DIR"] = cache
-    return env
+    return {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "UV_CACHE_DIR": host_uv_cache()}
 
 
 @pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="this machine has no distribution Python at /usr/bin/python3")

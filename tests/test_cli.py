@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.project_uv import project_uv
 from tools.cli import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +48,53 @@ def test_synth_then_audit_of_a_clean_stack_exits_0(tmp_path: Path) -> None:
     assert main(["audit", str(out)]) == 0
 
 
-def test_console_script_runs_through_uv() -> None:
-    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")  # as the Makefile finds it
-    done = subprocess.run([uv, "run", "--frozen", "--no-sync", "orderflow", "stock", "--help"], cwd=ROOT,
+def test_console_script_runs_through_the_makefiles_uv() -> None:
+    done = subprocess.run([project_uv(), "run", "--frozen", "--no-sync", "orderflow", "stock", "--help"], cwd=ROOT,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: orderflow stock ")
+
+
+def test_the_makefile_uses_only_its_private_uv() -> None:
+    """One uv everywhere: the Makefile never takes one from PATH (a CI machine's global uv hid missing steps)."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "UV := $(TOOLS)/bin/uv\n" in makefile
+    assert "command -v uv" not in makefile and "which uv" not in makefile
+
+
+@pytest.mark.parametrize(("args", "code", "stdout", "stderr"), [
+    (["stock", "--help"], 0, "usage: orderflow stock ", ""),
+    (["audit", str(TUTORIAL_STACK)], 1, "", ""),
+    (["synth", "--stack", "nosuch"], 2, "", "error: no stack file Pulumi.nosuch.yaml for stack 'nosuch'"),
+])
+def test_scripts_orderflow_works_as_written_without_uv_on_path(tmp_path: Path, args: list[str], code: int,
+                                                               stdout: str, stderr: str) -> None:
+    """The README's form of a command that needs its own exit code: from any folder, PATH without uv."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    assert subprocess.run(["sh", "-c", "command -v uv"], env=env, check=False).returncode != 0
+    done = subprocess.run([str(ROOT / "scripts" / "orderflow"), *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, check=False, timeout=300)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.startswith(stdout) and done.stderr.startswith(stderr)
+
+
+def test_scripts_pulumi_puts_the_makefiles_uv_first_on_path(tmp_path: Path) -> None:
+    """`scripts/pulumi` runs whatever `pulumi` is on PATH with `.tools/bin` in front (a stand-in CLI shows it)."""
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "$PATH"; command -v uv; echo "$@"\n')
+    fake.chmod(0o755)
+    env = {"HOME": str(tmp_path), "PATH": f"{fake.parent}:/usr/local/bin:/usr/bin:/bin"}
+    done = subprocess.run([str(ROOT / "scripts" / "pulumi"), "preview", "--policy-pack", "policy"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"{ROOT}/.tools/bin:{env['PATH']}", f"{ROOT}/.tools/bin/uv",
+                                        "preview --policy-pack policy"]
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    done = subprocess.run([str(ROOT / "scripts" / "pulumi"), "version"], env=env, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert (done.returncode, done.stderr) == (
+        2, "error: the Pulumi CLI is not on PATH; install it (https://www.pulumi.com/docs/iac/download-install/)\n")
 
 
 @pytest.mark.parametrize("args", [[], ["help"]])
@@ -69,19 +110,31 @@ def test_make_without_a_target_prints_help(args: list[str]) -> None:
         assert any(line.startswith(f"  {variable} ") for line in lines), variable
 
 
-@pytest.mark.parametrize(("typo", "suggestion"), [
-    ("ORDER", "ORDERS"), ("INVENTROY", "INVENTORY"), ("STAK", "STACK"), ("OUTPUT", "OUTPUTS"), ("DRYRUN", "DRY_RUN"),
-    ("XYZZY", None),
+VARIABLES = "STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL"
+
+
+@pytest.mark.parametrize(("target", "given", "line"), [
+    ("synth", "stack=prod", "error: stack=prod: stack is not a variable of this Makefile (variables are upper case); "
+                            "give STACK=prod"),
+    ("local", "Orders=x.json", "error: Orders=x.json: Orders is not a variable of this Makefile (variables are upper "
+                               "case); give ORDERS=x.json"),
+    ("help", "dry_run=1", "error: dry_run=1: dry_run is not a variable of this Makefile (variables are upper case); "
+                          "give DRY_RUN=1"),
+    ("local", "ORDER=x", "error: ORDER=x: ORDER is not a variable of this Makefile (did you mean ORDERS?)"),
+    ("local", "INVENTROY=x", "error: INVENTROY=x: INVENTROY is not a variable of this Makefile (did you mean "
+                             "INVENTORY?)"),
+    ("synth", "STAK=prod", "error: STAK=prod: STAK is not a variable of this Makefile (did you mean STACK?)"),
+    ("smoke", "OUTPUT=o.json", "error: OUTPUT=o.json: OUTPUT is not a variable of this Makefile (did you mean "
+                               "OUTPUTS?)"),
+    ("stock", "DRYRUN=1", "error: DRYRUN=1: DRYRUN is not a variable of this Makefile (did you mean DRY_RUN?)"),
+    ("test", "XYZZY=it's", f"error: XYZZY=it's: XYZZY is not a variable of this Makefile (variables: {VARIABLES})"),
 ])
-def test_make_warns_on_an_unknown_variable(typo: str, suggestion: str | None) -> None:
-    done = make("help", f"{typo}=x")
-    assert done.returncode == 0
-    (warning,) = [line for line in done.stderr.splitlines() if "is not a variable of this Makefile" in line]
-    assert f"warning: {typo} is not a variable of this Makefile" in warning
-    if suggestion:
-        assert f"(did you mean {suggestion}?)" in warning
-    else:
-        assert "did you mean" not in warning
+def test_make_refuses_an_unknown_variable_before_anything_runs(target: str, given: str, line: str) -> None:
+    """`make synth stack=prod` used to synthesize dev and exit 0: every target now stops first, exit 2."""
+    done = make(target, given)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines()[0] == line
 
 
 @pytest.mark.parametrize(("args", "message"), [

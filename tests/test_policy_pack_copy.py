@@ -1,7 +1,7 @@
 """The pack as a published copy runs: policy/ copied alone, its declared dependencies only, started as the CLI does.
 
-Marked ``pack_install`` (deselect with ``-m "not pack_install"``): each case builds a fresh environment with uv
-(from uv's cache once warm: seconds).
+Marked ``pack_install`` (deselect with ``-m "not pack_install"``): each case builds a fresh environment with the
+Makefile's uv (``.tools/bin/uv``; from uv's cache once warm: seconds).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2
 
+from tests.project_uv import project_uv
 from tests.test_policy_grpc import ADMIN, MANDATORY, UNKNOWN, WIDE, analyze, start_pack, struct
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,9 +73,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _uv(*args: str | Path, cwd: Path) -> None:
-    uv = shutil.which("uv")
-    assert uv is not None
-    result = subprocess.run([uv, *map(str, args)], cwd=cwd, env=_clean_env(), capture_output=True, text=True,
+    result = subprocess.run([project_uv(), *map(str, args)], cwd=cwd, env=_clean_env(), capture_output=True, text=True,
                             timeout=540)
     assert result.returncode == 0, result.stderr[-3000:]
 
