@@ -22,12 +22,16 @@ from components.arn_patterns import (
     SNS_TOPIC_ARN,
     is_https_endpoint,
 )
+from components.regions import region_problem
 from components.settings import SettingsError, WorkerSettings
 
 NAMESPACE = "orderflow"
 PROGRAM_KEYS = ("kmsKeyArn", "alarmTopic", "alarmTopicArn", "alarmEmails", "alarmHttpsEndpoints", "development",
                 "protectStatefulResources", "powertoolsLayerArn")
-BOOLEANS = {"true": True, "false": False}
+BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
+"""Exactly what the SDK's ``Config.get_bool`` accepts (pulumi/pulumi ``sdk/python/lib/pulumi/config.py``,
+``_get_bool``); the CLI hands a YAML boolean (``true``, ``True``, ``TRUE``) over as ``true``/``false``, and ``on``
+or ``yes`` as the strings they are (YAML 1.2, as yaml.v3 reads it)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def _unknown_key(key: str) -> str:
 def _bool(raw: Mapping[str, str], key: str, default: bool, problems: list[str]) -> bool:
     if key not in raw:
         return default
-    value = BOOLEANS.get(str(raw[key]).lower())
+    value = BOOLEANS.get(str(raw[key]))
     if value is None:
         problems.append(f"{key}={raw[key]!r} is not one of {{true, false}}")
         return default
@@ -176,6 +180,8 @@ def parse_namespaced(config: Mapping[str, str]) -> StackConfig:
             namespace, key = NAMESPACE, full
         if namespace == NAMESPACE:
             raw[key] = str(value)
+        elif full == "aws:region":
+            problems += filter(None, [region_problem(full, str(value))])
         elif namespace not in ("aws", "pulumi") and did_you_mean(namespace, [NAMESPACE]):
             guess = did_you_mean(key, known_keys()) or key
             problems.append(f"{full} is in namespace `{namespace}`, which this program does not read; did you mean "

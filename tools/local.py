@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from components.settings import SettingsError
+from tools.deployed.outputs import StackRefError, stack_name
 from tools.emulator.deploy import export_region
 from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
 from tools.emulator.inputs import InputError, load_inventory, load_orders
@@ -87,16 +88,25 @@ def _export(stack: str) -> dict[str, Any]:
         return synthesize(stack)
     except SettingsError as error:  # the same lines as `make synth`, without their "error: " (added on print)
         raise BadInput("\n".join(line.removeprefix("error: ")
-                                  for line in error_lines(error, f"Pulumi.{stack}.yaml"))) from None
+                                  for line in error_lines(error, _file(stack)))) from None
 
 
 def _stack_file(stack: str) -> None:
-    """A missing or unreadable stack file, in the synth's own words, before anything is printed."""
+    """A bad STACK, or a stack file that is missing, unreadable or holds bad values (a secret that cannot be
+    decrypted, a key the CLI refuses), in the synth's own words, before anything is printed."""
     try:
         stack_config(stack)
     except SettingsError as error:
         raise BadInput("\n".join(line.removeprefix("error: ")
-                                  for line in error_lines(error, f"Pulumi.{stack}.yaml"))) from None
+                                  for line in error_lines(error, _file(stack)))) from None
+
+
+def _file(stack: str) -> str:
+    """``Pulumi.<name>.yaml`` of a stack name or reference (``org/dev`` -> ``Pulumi.dev.yaml``)."""
+    try:
+        return f"Pulumi.{stack_name(stack)}.yaml"
+    except StackRefError:
+        return f"Pulumi.{stack}.yaml"
 
 
 def _progress_lines(console: Console) -> Callable[[int, int], None]:
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         orders = load_orders(args.orders)
         inventory = load_inventory(args.inventory)
         faults = Faults.parse(args.faults) if args.faults else None
-        for line in (f"STACK     {args.stack} (Pulumi.{args.stack}.yaml)",
+        for line in (f"STACK     {args.stack} ({_file(args.stack)})",
                      f"ORDERS    {args.orders} ({_count(len(orders), 'order')})",
                      f"INVENTORY {args.inventory} ({_count(len(inventory), 'sku')})",
                      f"SUMMARY   {out} (pictures/ and worker.log beside it)",

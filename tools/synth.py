@@ -25,24 +25,18 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.settings import SettingsError
+from tools.deployed.outputs import StackRefError, stack_name
+from tools.stack_file import StackFileError, available_stacks, read_stack_file
 from tools.synth_mocks import AccountFixture, SynthMocks
 from tools.synth_monitor import RegistrationError, StrictMonitor
+
+__all__ = ["StackFileError", "available_stacks", "error_lines", "stack_config", "synthesize"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "orderflow"
 DEFAULT_REGION = "us-east-1"
 PROVIDER_VERSION = "7.51.1"
-
-
-class StackFileError(SettingsError):
-    """The stack file is missing or unreadable; the message names it and what to do (a SettingsError, so a
-    caller that reports bad stack config reports this too)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__([message])
 
 
 def error_lines(error: SettingsError, source: str) -> list[str]:
@@ -56,39 +50,13 @@ def error_lines(error: SettingsError, source: str) -> list[str]:
 
 
 def stack_config(stack: str, path: Path | None = None) -> dict[str, str]:
-    """The stack file's config as the CLI hands it to the program: namespaced keys, string values.
-
-    ``path`` defaults to ``Pulumi.<stack>.yaml`` beside the program. A bare key belongs to the project's
-    namespace, as the CLI reads it.
-    """
-    path = path or ROOT / f"Pulumi.{stack}.yaml"
-    shown = path.name if path.parent == ROOT else str(path)
-    if not path.is_file():
-        raise StackFileError(f"no stack file {shown} for stack {stack!r}; stacks here: "
-                             f"{', '.join(available_stacks())} (give one with --stack, or write {shown})")
+    """The stack file's config as the CLI hands it to the program: namespaced keys, string values
+    (:func:`tools.stack_file.read_stack_file`). ``stack`` may be a stack reference (``org/dev``)."""
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise StackFileError(f"{shown} is not valid YAML ({where}{problem}); fix the file") from None
-    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
-        raise StackFileError(f"{shown}: `config` must be a mapping of key: value")
-    config = {}
-    for key, value in (data.get("config") or {}).items():
-        key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
-        if isinstance(value, bool):
-            config[key] = "true" if value else "false"
-        elif isinstance(value, dict | list):
-            config[key] = json.dumps(value)
-        else:
-            config[key] = str(value)
-    return config
-
-
-def available_stacks() -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+        name = stack_name(stack)
+    except StackRefError as error:
+        raise StackFileError(str(error)) from None
+    return read_stack_file(name, path)
 
 
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
@@ -130,7 +98,8 @@ def _plain(value: Any) -> Any:
 def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
                config_overrides: dict[str, str] | None = None, program: Path | None = None,
                account: AccountFixture | None = None, stack_file: Path | None = None) -> dict[str, Any]:
-    """Run the program for ``stack`` under mocks; returns the stack export as a dict.
+    """Run the program for ``stack`` (a name, or a reference such as ``org/dev``) under mocks; returns the stack
+    export as a dict.
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
     ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`); ``stack_file`` reads
@@ -139,7 +108,7 @@ def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
     (the engine would refuse the program).
     """
     config = {**stack_config(stack, stack_file), **(config_overrides or {})}
-    return contextvars.Context().run(_synthesize, stack, preview, computed, config, program,
+    return contextvars.Context().run(_synthesize, stack_name(stack), preview, computed, config, program,
                                      account or AccountFixture())
 
 
@@ -253,12 +222,17 @@ def _export(stack: str, region: str, provider_urn: str, records: list[dict[str, 
 def main(argv: list[str] | None = None) -> int:
     """Write the stack export; 0 ok, 1 the engine would refuse the program, 2 bad stack config or stack file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
+    parser.add_argument("--stack", default="dev", help="stack name or reference (dev, org/dev): reads "
+                                                       "Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
     parser.add_argument("--stack-file", type=Path, default=None,
                         help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
     args = parser.parse_args(argv)
-    source = args.stack_file or Path(f"Pulumi.{args.stack}.yaml")
+    try:
+        source = args.stack_file or Path(f"Pulumi.{stack_name(args.stack)}.yaml")
+    except StackRefError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     _quiet_warnings()
     try:
         export = synthesize(args.stack, stack_file=args.stack_file)

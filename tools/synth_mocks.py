@@ -16,6 +16,7 @@ from typing import Any
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime.settings import get_project, get_stack
 
+from components.regions import dns_suffix, partition_of_region
 from tools.synth_defaults import with_provider_defaults
 
 ACCOUNT_ID = "123456789012"
@@ -37,12 +38,10 @@ def _digest(text: str) -> str:
 
 
 def partition_of(region: str) -> tuple[str, str]:
-    """(partition, DNS suffix) of a region, as ``aws.get_partition()`` answers there."""
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    return "aws", "amazonaws.com"
+    """(partition, DNS suffix) of a region, as ``aws.get_partition()`` answers there: botocore's partition data
+    (:mod:`components.regions`); ``aws`` for a region no partition claims."""
+    partition = partition_of_region(region) or "aws"
+    return partition, dns_suffix(partition)
 
 
 def _computed(typ: str, name: str, inputs: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:

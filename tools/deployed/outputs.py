@@ -1,15 +1,20 @@
-"""A deployed stack's outputs (`pulumi stack output --json`, or a saved copy) and its AWS clients."""
+"""A deployed stack's outputs (`pulumi stack output --json`, or a saved copy) and its AWS clients; how a STACK
+(``dev``, ``org/dev``, ``org/orderflow/dev``) is understood."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+PROJECT = "orderflow"
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""A stack name as the CLI accepts it: alphanumerics, hyphens, underscores, periods; at most 100 characters
+(pulumi/pulumi ``sdk/go/common/tokens/stack_name.go``, ``ParseStackName``)."""
 
 SKU_PREFIX = "SKU#"
 ORDER_PREFIX = "ORDER#"
@@ -19,6 +24,27 @@ ORDER_PREFIX = "ORDER#"
 
 class DeployedError(ValueError):
     """The stack's outputs cannot be read or lack a name; ``str(error)`` is one line for the user."""
+
+
+class StackRefError(ValueError):
+    """A STACK that names no stack of this project; ``str(error)`` is one line giving the forms to use."""
+
+
+def stack_name(ref: str) -> str:
+    """The stack name in a stack reference, as the Pulumi CLI parses one: ``<stack>``, ``<org>/<stack>`` or
+    ``<org>/<project>/<stack>`` (Pulumi Cloud, and a self-managed backend with org ``organization``: pulumi/pulumi
+    ``pkg/backend/diy/store.go``, ``ParseReference``). Its config is ``Pulumi.<stack>.yaml``
+    (``sdk/go/common/workspace/paths.go``, ``ProjectStackPath``). Raises StackRefError."""
+    parts = ref.split("/")
+    forms = "give <stack>, <org>/<stack> or <org>/orderflow/<stack> (e.g. dev or acme/dev)"
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise StackRefError(f"STACK={ref!r} is not a stack reference; {forms}")
+    if len(parts) == 3 and parts[1] != PROJECT:
+        raise StackRefError(f"STACK={ref!r} names project {parts[1]!r}, not {PROJECT!r}; {forms}")
+    if not STACK_NAME.fullmatch(parts[-1]):
+        raise StackRefError(f"STACK={ref!r}: {parts[-1]!r} is not a stack name (1-100 letters, digits, '-', '_', "
+                            f"'.'); {forms}")
+    return parts[-1]
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,8 @@ class Outputs:
     def client(self, service: str) -> Any:
         """A boto3 client in the stack's region, with the caller's credentials (``AWS_ENDPOINT_URL``, when
         set, sends it elsewhere: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html)."""
+        import boto3
+
         return boto3.client(service, region_name=self.region)
 
 
