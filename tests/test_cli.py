@@ -66,6 +66,7 @@ def test_the_makefile_uses_only_its_private_uv() -> None:
     (["stock", "--help"], 0, "usage: orderflow stock ", ""),
     (["audit", str(TUTORIAL_STACK)], 1, "", ""),
     (["synth", "--stack", "nosuch"], 2, "", "error: no stack file Pulumi.nosuch.yaml for stack 'nosuch'"),
+    (["synth", "--stack", "acme/dev", "--out", "dev.json"], 0, "", "wrote dev.json: 27 resources of stack acme/dev"),
 ])
 def test_scripts_orderflow_works_as_written_without_uv_on_path(tmp_path: Path, args: list[str], code: int,
                                                                stdout: str, stderr: str) -> None:

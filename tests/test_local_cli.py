@@ -39,6 +39,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tree / "Pulumi.dev.yaml").write_text(f"config:\n  aws:region: us-east-1\n  {BAD_KEY}: 3\n")
     (tree / "Pulumi.broken.yaml").write_text("config:\n  aws:region: [us-east-1\n")
     (tree / "Pulumi.eu.yaml").write_text(EU_STACK)
+    (tree / "Pulumi.mars.yaml").write_text("config:\n  aws:region: mars-1\n")
+    (tree / "Pulumi.secret.yaml").write_text("encryptionsalt: v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQ"
+                                             "HqC5mMRIQ==\nconfig:\n  orderflow:alarmTopic: true\n"
+                                             "  orderflow:alarmEmails:\n    secure: v1:AAAA:AAAA\n")
     inputs = {"orders.json": [{"orderId": "a1", "items": [{"sku": "A", "quantity": 2}]},
                               {"orderId": "q0", "items": [{"sku": "A", "quantity": 0}]}],
               "inventory.json": {"A": 5},
@@ -52,7 +56,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(project), "COLUMNS": "80"}
-    env.pop("AWS_DEFAULT_REGION", None)
+    for name in ("AWS_DEFAULT_REGION", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
+        env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "tools.local", "--summary", "out/summary.json", *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False)
 
@@ -78,7 +83,15 @@ def local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (["--orders", "orders.json", "--inventory", "inventory.json", "--faults", "stal=1"],
      "error: FAULTS: unknown key 'stal'"),
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "nope"],
-     "error: no stack file Pulumi.nope.yaml for stack 'nope'; stacks here: broken, dev, eu, prod"),
+     "error: no stack file Pulumi.nope.yaml for stack 'nope'; stacks here: broken, dev, eu, mars, prod, secret"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "mars"],
+     "error: Pulumi.mars.yaml: aws:region='mars-1' is not an AWS region (botocore "),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "secret"],
+     "error: Pulumi.secret.yaml: orderflow:alarmEmails is a secret: set PULUMI_CONFIG_PASSPHRASE (or "
+     "PULUMI_CONFIG_PASSPHRASE_FILE)"),
+    (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "acme/other/eu"],
+     "error: STACK='acme/other/eu' names project 'other', not 'orderflow'; give <stack>, <org>/<stack> or "
+     "<org>/orderflow/<stack> (e.g. dev or acme/dev)"),
     (["--orders", "orders.json", "--inventory", "inventory.json", "--stack", "broken"],
      "error: Pulumi.broken.yaml is not valid YAML (line 3: "),
 ])
@@ -102,10 +115,11 @@ def test_bad_stack_config_reads_as_make_synth_says_it(project: Path) -> None:
 
 
 def test_a_stack_in_eu_west_1_runs_end_to_end(project: Path) -> None:
-    got = local(project, "--stack", "eu", "--orders", "orders.json", "--inventory", "inventory.json")
+    """Given as a Pulumi stack reference (org/stack), as `make smoke` and `make stock` take it."""
+    got = local(project, "--stack", "acme/eu", "--orders", "orders.json", "--inventory", "inventory.json")
     assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-2000:]
     assert got.stdout.splitlines()[:5] == [
-        "STACK     eu (Pulumi.eu.yaml)", "ORDERS    orders.json (2 orders)", "INVENTORY inventory.json (1 sku)",
+        "STACK     acme/eu (Pulumi.eu.yaml)", "ORDERS    orders.json (2 orders)", "INVENTORY inventory.json (1 sku)",
         "SUMMARY   out/summary.json (pictures/ and worker.log beside it)", "FAULTS    none"]
     assert "region eu-west-1" in got.stdout
     assert 'final stock: {"A": 3})' in got.stdout
@@ -119,3 +133,28 @@ def test_a_stack_in_eu_west_1_runs_end_to_end(project: Path) -> None:
     assert all(i["holds"] for i in summary["invariants"])
     assert "…" not in got.stdout and "Traceback" not in got.stderr
     (project / "out" / "summary.json").unlink()
+
+
+@pytest.mark.parametrize("error", [KeyError("eu-centrl-1"), RuntimeError("moto: Set changed size during iteration")])
+def test_an_internal_error_is_one_line_exit_3_with_the_traceback_in_a_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception) -> None:
+    """What the emulator or moto raise is not the user's input: exit 3 (not 1, not 2), the traceback in a file."""
+    import tools.local
+    from tools.cli import main as orderflow
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(tools.local, "run_orders", broken)
+    monkeypatch.chdir(tmp_path)
+    samples = ROOT / "samples"
+    code = orderflow(["local", "--orders", str(samples / "orders.json"), "--inventory",
+                      str(samples / "inventory.json"), "--summary", str(tmp_path / "out" / "summary.json")])
+    assert code == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    name = type(error).__name__
+    assert line.startswith(f"error: internal error in orderflow local ({name}: ")
+    assert line.endswith("not a problem of the input; the full traceback is in build/local-internal-error.log "
+                         "(include it in a report)")
+    written = (tmp_path / "build" / "local-internal-error.log").read_text()
+    assert written.startswith("Traceback (most recent call last):") and f"{name}: " in written

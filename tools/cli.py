@@ -1,7 +1,8 @@
 """One entry for the project's tools: `orderflow <command> [arguments]`; each command is a module's main(argv).
 
 Exit codes, the same for every command: 0 ok, 1 a violation or a broken invariant, 2 bad input (or a bad
-command line). ``orderflow <command> --help`` shows the command's own options.
+command line), 3 an internal error (a fault of the tool, not of the input: one line says so and where the full
+traceback was written), 130 interrupted (Ctrl-C). ``orderflow <command> --help`` shows the command's own options.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ import argparse
 import importlib
 import signal
 import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
+
+INTERNAL_ERROR = 3
+"""Exit code of an unexpected error inside a command (apart from 1, a violation, and 2, bad input)."""
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class Command(NamedTuple):
@@ -35,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="orderflow",
         description=__doc__.splitlines()[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"commands:\n{listing}\n\nexit codes: 0 ok, 1 violation or broken invariant, 2 bad input",
+        epilog=f"commands:\n{listing}\n\nexit codes: 0 ok, 1 violation or broken invariant, 2 bad input, "
+               f"3 internal error (the traceback goes to a file), 130 interrupted",
     )
     parser.add_argument("command", choices=COMMANDS, metavar="command", help="one of: " + ", ".join(COMMANDS))
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the command's own arguments (see <command> --help)")
@@ -57,11 +68,39 @@ def main(argv: list[str] | None = None) -> int:
         return _code(exit_)
     command = COMMANDS[args.command]
     sys.argv[0] = f"orderflow {args.command}"  # each command's --help and usage lines name what the user typed
-    module = importlib.import_module(command.module)
+    return guarded(args.command, lambda: importlib.import_module(command.module).main(argv[1:]))
+
+
+def guarded(command: str, run: Callable[[], int | None]) -> int:
+    """``run()``'s exit code; an unexpected exception is one ``error:`` line naming the file that holds its full
+    traceback (``build/<command>-internal-error.log``, or a temporary file when build/ is not writable), exit 3;
+    Ctrl-C is one line, exit 130. SystemExit (argparse: --help 0, a bad option 2) keeps its code."""
     try:
-        return int(module.main(argv[1:]) or 0)
-    except SystemExit as exit_:  # argparse inside the command: --help (0) or a bad option (2)
+        return int(run() or 0)
+    except SystemExit as exit_:
         return _code(exit_)
+    except KeyboardInterrupt:
+        print(f"error: orderflow {command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as error:
+        where = _write_traceback(command)
+        summary = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+        print(f"error: internal error in orderflow {command} ({summary[:200]}), not a problem of the input; the full "
+              f"traceback is in {where} (include it in a report)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _write_traceback(command: str) -> str:
+    text = traceback.format_exc()
+    try:
+        path = Path("build") / f"{command}-internal-error.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return str(path)
+    except OSError:
+        with tempfile.NamedTemporaryFile("w", prefix=f"orderflow-{command}-", suffix=".log", delete=False) as file:
+            file.write(text)
+            return file.name
 
 
 def _code(exit_: SystemExit) -> int:

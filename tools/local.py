@@ -1,7 +1,8 @@
 """`make local`: deploy the stack into the in-process emulator and run real orders end to end.
 
 Exit codes: 0 every check held; 1 a least-privilege check or an invariant failed; 2 bad input (ORDERS,
-INVENTORY, FAULTS, STACK or its config), reported on one line on standard error before anything starts.
+INVENTORY, FAULTS, STACK or its config), reported on one line on standard error before anything starts; 3 an
+internal error (the emulator or moto failed: one line, the traceback in ``build/local-internal-error.log``).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _count(n: int, noun: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="exit codes: 0 every check held; 1 a least-privilege check or an "
-                                            "invariant failed; 2 bad input")
+                                            "invariant failed; 2 bad input; 3 internal error")
     parser.add_argument("--stack", default="dev", help="stack name: Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--orders", default="samples/orders.json", help="JSON array, one execution input each")
     parser.add_argument("--inventory", default="samples/inventory.json", help="JSON object sku -> stock")
@@ -198,4 +199,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tools.cli import guarded
+
+    sys.exit(guarded("local", main))

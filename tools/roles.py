@@ -225,4 +225,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tools.cli import guarded
+
+    sys.exit(guarded("roles", main))

@@ -19,6 +19,7 @@ import contextvars
 import gc
 import hashlib
 import json
+import os
 import runpy
 import sys
 import warnings
@@ -148,6 +149,8 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
     set_all_config(config)
     pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     sys.path.insert(0, str(ROOT))
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # the CLI runs a program in its project's folder: relative paths (the worker's code) mean that
     # A synth is a short batch that keeps every resource alive to the end: the cyclic collector's full passes
     # then cost O(heap) each and make synth time grow faster than the program. Collect once, after.
     collecting = gc.isenabled()
@@ -157,6 +160,7 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
     except Exception as error:
         raise _cause(error, monitor.errors) from None
     finally:
+        os.chdir(cwd)
         sys.path.remove(str(ROOT))
         _close(loop)
         if collecting:
@@ -270,4 +274,6 @@ def _quiet_warnings() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tools.cli import guarded
+
+    sys.exit(guarded("synth", main))
