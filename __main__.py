@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.alarms import AlarmTargets, unheard
 from components.aws_context import AwsContext
 from components.quota import check_reserved_concurrency
 from service import inventory_service
@@ -12,6 +13,11 @@ from stack_config import load_stack_config
 config = load_stack_config()
 check_reserved_concurrency(config.settings.reserved_concurrency)
 table, worker = inventory_service("inventory", config, AwsContext.current())
+silence = unheard(AlarmTargets(config.alarm_topic, config.alarm_topic_arn, config.alarm_emails,
+                               config.alarm_https_endpoints))
+if silence and not config.development:  # a development stack may run without anyone listening
+    pulumi.log.warn(f"stack {pulumi.get_stack()}: its alarms notify no one ({silence}); set orderflow:alarmEmails or "
+                    "orderflow:alarmHttpsEndpoints (with alarmTopic: true), or orderflow:alarmTopicArn")
 
 pulumi.export("queueUrl", worker.queue_url)
 pulumi.export("queueArn", worker.queue_arn)

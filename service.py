@@ -10,7 +10,7 @@ from stack_config import StackConfig
 
 
 def inventory_service(name: str, config: StackConfig, ctx: AwsContext) -> tuple[InventoryTable, CallbackWorker]:
-    table = InventoryTable(name, ctx, protect=config.protect)
+    table = InventoryTable(name, ctx, protect=config.protect, kms_key_arn=config.kms_key_arn)
     worker = CallbackWorker(
         name,
         CallbackWorkerArgs(

@@ -17,7 +17,13 @@ Each alarm watches one way the service can stop answering:
   (AWS/States; https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).
 
 Notification: to a topic the stack creates (with optional email and HTTPS subscriptions; SNS asks each endpoint
-to confirm), to an existing topic ARN, or nowhere.
+to confirm), to an existing topic ARN, or nowhere (:func:`unheard` says so, for the preview to warn). A created
+topic is encrypted with the stack's customer-managed key when one is given; CloudWatch can publish to it only when
+the key policy allows the ``cloudwatch.amazonaws.com`` principal ``kms:Decrypt`` and ``kms:GenerateDataKey*``
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html, "Amazon SNS topics
+with encryption"; https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Without a key the topic
+stays unencrypted: the AWS managed key ``alias/aws/sns`` cannot be used, as its key policy cannot be given
+CloudWatch.
 """
 
 from __future__ import annotations
@@ -42,6 +48,20 @@ class AlarmTargets:
     """Email addresses subscribed to the created topic."""
     https_endpoints: tuple[str, ...] = ()
     """HTTPS endpoints subscribed to the created topic."""
+    kms_key_arn: str | None = None
+    """Customer-managed key of the created topic (SSE); None: unencrypted."""
+
+
+def unheard(targets: AlarmTargets) -> str | None:
+    """Why the alarms would notify no one, or None when they reach a topic someone reads (a subscription, or a
+    given topic)."""
+    if targets.topic_arn:
+        return None
+    if not targets.create_topic:
+        return "no alarmTopic and no alarmTopicArn: the alarms change state and notify nothing"
+    if not (targets.emails or targets.https_endpoints):
+        return "alarmTopic creates a topic that nothing subscribes to"
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,7 +78,9 @@ def alarm_topic(name: str, base: str, targets: AlarmTargets, parent: pulumi.Reso
     """The created topic and its subscriptions, or None."""
     if not targets.create_topic:
         return None
-    topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", opts=pulumi.ResourceOptions(parent=parent))
+    encryption = {"kms_master_key_id": targets.kms_key_arn} if targets.kms_key_arn else {}
+    topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", **encryption,
+                          opts=pulumi.ResourceOptions(parent=parent))
     endpoints = [("email", e) for e in targets.emails] + [("https", u) for u in targets.https_endpoints]
     for protocol, endpoint in endpoints:
         # named by the endpoint, so reordering the list replaces nothing (a repeated endpoint is refused in config)

@@ -23,9 +23,13 @@ class InventoryTable(pulumi.ComponentResource):
     """ARN, known at preview."""
 
     def __init__(self, name: str, ctx: AwsContext, name_prefix: str | None = None, protect: bool = True,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, kms_key_arn: str | None = None) -> None:
         """``protect``: DynamoDB deletion protection and Pulumi ``protect`` on the table (its stock and records
-        are the service's state); switch it off only for stacks whose data may be lost."""
+        are the service's state); switch it off only for stacks whose data may be lost. ``kms_key_arn``: encrypt
+        the table with this customer-managed key (default: DynamoDB's AWS owned key). DynamoDB uses the key
+        through a grant it creates at CreateTable, so the key policy must allow DynamoDB's use of it for the
+        account's principals (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html,
+        "Key policy for a customer managed key"); callers of the table need no KMS permission of their own."""
         super().__init__("orderflow:index:InventoryTable", name, None, opts)
         self.table_name = f"{name_prefix or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
         self.table_arn = ctx.table_arn(self.table_name)
@@ -36,7 +40,7 @@ class InventoryTable(pulumi.ComponentResource):
             hash_key="pk",
             attributes=[{"name": "pk", "type": "S"}],
             point_in_time_recovery={"enabled": True},
-            server_side_encryption={"enabled": True},
+            server_side_encryption={"enabled": True, "kms_key_arn": kms_key_arn} if kms_key_arn else {"enabled": True},
             deletion_protection_enabled=protect,
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )

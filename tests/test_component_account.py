@@ -105,7 +105,8 @@ def test_quota_preflight(quota: float, reserved: int, message: str | None) -> No
 
 def test_an_unreadable_quota_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        export = synthesize("prod", account=AccountFixture(lambda_concurrency_quota=None))
+        export = synthesize("prod", account=AccountFixture(lambda_concurrency_quota=None),
+                            config_overrides={"orderflow:alarmEmails": "ops@example.com"})
     assert function(export)["inputs"]["reservedConcurrentExecutions"] == 25
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
         "reservedConcurrency=25 not checked: the account's Lambda concurrency quota (L-B99A9384) could not be "

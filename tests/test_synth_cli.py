@@ -84,10 +84,14 @@ def test_unknown_stack_names_the_file_and_the_stacks() -> None:
         "or write Pulumi.nosuch.yaml)"]
 
 
-def test_a_good_stack_writes_only_its_own_line(tmp_path: Path) -> None:
+def test_a_good_stack_writes_only_its_own_line_and_the_alarm_warning(tmp_path: Path) -> None:
+    """Pulumi.prod.yaml as shipped subscribes no one to its alarm topic: the synth (as a preview) says so."""
     done = synth("--stack", "prod", "--out", str(tmp_path / "prod.json"))
     assert done.returncode == 0
-    assert done.stderr.splitlines() == [f"wrote {tmp_path / 'prod.json'}: 28 resources of stack prod"]
+    assert done.stderr.splitlines() == [
+        "warning: stack prod: its alarms notify no one (alarmTopic creates a topic that nothing subscribes to); set "
+        "orderflow:alarmEmails or orderflow:alarmHttpsEndpoints (with alarmTopic: true), or orderflow:alarmTopicArn",
+        f"wrote {tmp_path / 'prod.json'}: 28 resources of stack prod"]
 
 
 def test_a_stack_name_too_long_for_iam_names_is_bad_input(tmp_path: Path) -> None:
