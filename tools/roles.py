@@ -1,226 +1,341 @@
-"""`orderflow roles`: the identity policies of the two CI roles of a stack, from its synthesized ARNs.
+"""`orderflow roles`: the identity policies of a stack's three CI identities, from its synthesized resources.
 
-Writes ``OUT/preview-policy.json`` (the role of `pulumi preview` on pull requests) and
-``OUT/deploy-policy.json`` (the role of `pulumi up` and of the smoke run after it, one per environment).
-Both are written by policy_sentry's policy writer from the stack's ARNs and access levels (CRUD mode:
-https://policy-sentry.readthedocs.io/en/latest/command-line/write-policy.html), never from a hand-kept
-list of actions:
+Writes, for STACK, ``OUT/preview-policy.json`` (the role of `pulumi preview` on pull requests: read-only),
+``OUT/deploy-policy.json`` (the role of `pulumi up`: what the provider calls to create, read, update, tag and
+delete each resource of the stack, and nothing on the data it holds) and ``OUT/smoke-policy.json`` (the role of
+the smoke run after a deploy: its own orders, skus and dead letters). The actions per resource type are kept in
+:mod:`tools.role_actions`; the ARNs are the stack's own, for the account given.
 
-- preview: Read and List on each resource of the stack, without the reads of the data it holds (messages,
-  items, log events); plus what a preview calls beyond the stack: ``sts:GetCallerIdentity`` (the program's
-  getCallerIdentity), ``states:ValidateStateMachineDefinition`` (pulumi-aws 7 validates a changed
-  definition in preview, Terraform AWS provider 5.67:
-  https://github.com/hashicorp/terraform-provider-aws/blob/main/CHANGELOG.md) and ``ssm:GetParameter`` on
-  the Powertools layer's public parameters (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer);
-- deploy: Read, Write, List, Tagging and Permissions management on each resource of the stack and on its
-  executions, the layer version read, and the resource-less calls of `pulumi up`; ``iam:PassRole`` only on
-  the stack's roles, each to the one service its trust policy names (``iam:PassedToService``:
-  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService).
+Each role's policy must fit IAM's quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
+a role's inline policies total at most 10,240 characters, a managed policy at most 6,144, and a role takes at most
+10 managed policies (the default; whitespace is not counted). A policy within the inline quota is written as one
+file, put as an inline policy; a larger one is split into managed policies ``<role>-policy-1.json``, ... each within
+6,144 characters; a role that needs more than 10 is refused (exit 1, naming the role). Output is deterministic:
+statements, actions and resources sorted.
 
-Event source mappings get an ARN with a UUID AWS assigns at creation, so the deploy policy grants their
-actions on the account's mappings narrowed to the worker by the ``lambda:FunctionArn`` condition key
-(https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-conditions.html).
+Event source mappings get an ARN with a UUID AWS assigns at creation, so their actions go on the account's mappings
+narrowed to the worker by ``lambda:FunctionArn``
+(https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-conditions.html); ``lambda:ListTags`` has no
+such key (the Service Authorization Reference lists only ``aws:ResourceTag``), so it alone names every mapping:
+it reads tags, nothing else. ``iam:PassRole`` is granted only on the stack's roles, each to the one service its
+trust policy names (``iam:PassedToService``).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import re
 import sys
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from components import arn_patterns
-from components.aws_context import AwsContext
-from tools.emulator.deploy import export_region
+from components.quota import QUOTA_CODE
+from tools import role_actions as ra
 from tools.synth_mocks import ACCOUNT_ID
 
-PREVIEW_CALLS = ("sts:GetCallerIdentity", "states:ValidateStateMachineDefinition")
-"""Resource-less actions a preview calls (the AWS action database lists them with Resource "*" only)."""
-DEPLOY_CALLS = (*PREVIEW_CALLS, "lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings",
-                "logs:DescribeLogGroups")
-"""Resource-less actions `pulumi up` calls: the preview's, creating and listing event source mappings,
-and the log group lookup the provider does on create."""
-DATA_READS = (
-    "sqs:ReceiveMessage",
-    "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PartiQLSelect",
-    "dynamodb:Query", "dynamodb:Scan", "dynamodb:ReadDataForReplication",
-    "logs:FilterLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail",
-    "logs:StartQuery", "logs:Unmask", "states:ListExecutions",
-)
-"""Read-level actions on the data a stack holds: a preview reads configuration, never orders or logs."""
-UNUSED_READS = ("iam:GenerateServiceLastAccessedDetails", "iam:ListPoliciesGrantingServiceAccess",
-                "dynamodb:GetResourcePolicy")
-"""Reads the access levels include that neither a preview nor `pulumi up` of this program calls."""
-NOT_USED = (*UNUSED_READS, "iam:PassRole", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-            "iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "lambda:PassCapacityProvider",
-            "lambda:EnableReplication", "lambda:DisableReplication", "dynamodb:PutResourcePolicy",
-            "dynamodb:DeleteResourcePolicy")
-"""Actions the access levels include that `pulumi up` of this program never calls: iam:PassRole (granted
-per role below), managed policies (the pack forbids them), permission boundaries, service-linked roles,
-Lambda@Edge replication, capacity providers (policy_sentry adds it beside CreateEventSourceMapping), table
-resource policies."""
-EVENT_SOURCE_MAPPING_ACTIONS = ("lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping",
-                                "lambda:DeleteEventSourceMapping")
-POWERTOOLS_PARAMETERS = "arn:aws:ssm:{region}::parameter/aws/service/powertools/python/*"
+ROLES = ("preview", "deploy", "smoke")
+INLINE_QUOTA = 10_240
+"""Characters (whitespace not counted) of all inline policies of one role."""
+MANAGED_QUOTA = 6_144
+"""Characters (whitespace not counted) of one managed policy."""
+MANAGED_PER_ROLE = 10
+"""Managed policies attached to one role (the default quota)."""
+POWERTOOLS_PARAMETERS = "arn:{partition}:ssm:{region}::parameter/aws/service/powertools/python/*"
 """The public parameters that name the Powertools layer version (AWS owns them: no account in the ARN)."""
+ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
 class RolesError(ValueError):
-    """A bad argument; ``str(error)`` is one line for the user."""
+    """A bad argument or a stack the roles cannot be written for; ``str(error)`` is one line for the user."""
 
 
-def stack_arns(export: dict[str, Any], account: str) -> dict[str, list[str]]:
-    """The ARNs of a stack export, by kind: ``resources`` (every custom resource's ``outputs.arn``),
-    ``executions`` (of its state machines), ``keys`` (the queues' KMS keys), ``roles`` and ``services`` (each
-    role's ARN and the service it trusts, in the same order), ``layers`` (every version of each function's
-    layers), ``functions``."""
-    resources: list[str] = []
-    executions: list[str] = []
-    roles: dict[str, str] = {}
-    layers: list[str] = []
-    functions: list[str] = []
-    keys: list[str] = []
-    for r in export.get("deployment", {}).get("resources", []):
-        arn = str((r.get("outputs") or {}).get("arn") or "").replace(f":{ACCOUNT_ID}:", f":{account}:")
-        if not r.get("custom") or not arn or r["type"] == "aws:lambda/eventSourceMapping:EventSourceMapping":
+class QuotaError(RolesError):
+    """A role's policy does not fit IAM's quotas even split into managed policies."""
+
+
+class Stack:
+    """The ARNs of one stack export, for the account given (the synth's account replaced)."""
+
+    def __init__(self, export: dict[str, Any], account: str) -> None:
+        self.account = account
+        self.resources = [r for r in export.get("deployment", {}).get("resources", [])
+                          if r.get("custom") and not r["type"].startswith("pulumi:providers:")]
+        providers = [r for r in export.get("deployment", {}).get("resources", [])
+                     if r["type"] == "pulumi:providers:aws"]
+        self.region = str((providers[0].get("inputs") or {}).get("region", "")) if providers else ""
+        arns = [self.arn(r) for r in self.resources if self.arn(r)]
+        self.partition = arns[0].split(":")[1] if arns else "aws"
+
+    def arn(self, r: dict[str, Any]) -> str:
+        return self._local(str((r.get("outputs") or {}).get("arn") or ""))
+
+    def _local(self, arn: str) -> str:
+        return arn.replace(f":{ACCOUNT_ID}:", f":{self.account}:")
+
+    def of_type(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == typ]
+
+    def targets(self, r: dict[str, Any]) -> list[str]:
+        """The ARNs a resource type's actions act on for resource ``r``."""
+        inputs = r.get("inputs") or {}
+        if r["type"] == "aws:sqs/queuePolicy:QueuePolicy":
+            return [self.build("sqs", str(inputs["queueUrl"]).rstrip("/").rsplit("/", 1)[1])]
+        if r["type"] == "aws:iam/rolePolicy:RolePolicy":
+            return [f"arn:{self.partition}:iam::{self.account}:role/{inputs['role']}"]
+        if r["type"] in (ESM, SUBSCRIPTION):
+            return []  # statements of their own
+        return [self.arn(r)]
+
+    def build(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
+    def functions(self) -> list[str]:
+        return sorted(self.arn(r) for r in self.of_type("aws:lambda/function:Function"))
+
+    def machines(self) -> list[str]:
+        return sorted(self.arn(r) for r in self.of_type("aws:sfn/stateMachine:StateMachine"))
+
+    def queue_keys(self) -> list[str]:
+        return sorted({str(r["inputs"]["kmsMasterKeyId"]) for r in self.of_type("aws:sqs/queue:Queue")
+                       if str((r.get("inputs") or {}).get("kmsMasterKeyId", "")).startswith("arn:")})
+
+    def table_keys(self) -> list[str]:
+        return sorted({str(r["inputs"]["serverSideEncryption"]["kmsKeyArn"])
+                       for r in self.of_type("aws:dynamodb/table:Table")
+                       if ((r.get("inputs") or {}).get("serverSideEncryption") or {}).get("kmsKeyArn")})
+
+    def dead_letter_queues(self) -> list[str]:
+        found = set()
+        for r in self.of_type("aws:sqs/queue:Queue"):
+            policy = (r.get("inputs") or {}).get("redrivePolicy")
+            if policy:
+                found.add(self._local(str(json.loads(policy)["deadLetterTargetArn"])))
+        return sorted(found)
+
+
+def statement(sid: str, actions: Any, resources: Any, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    st: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)),
+                          "Resource": sorted(set(resources))}
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def _scoped(stack: Stack, phases: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One statement per resource type: its actions of ``phases`` on the stack's resources of that type."""
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for r in stack.resources:
+        if r["type"] not in ra.RESOURCE_ACTIONS:
+            raise RolesError(f"resource type {r['type']} has no actions in tools/role_actions.py; add its provider "
+                             "calls there")
+        by_type[r["type"]].update(stack.targets(r))
+    found = []
+    for typ, arns in sorted(by_type.items()):
+        if not arns:
             continue
-        resources.append(arn)
-        if r["type"] == "aws:sfn/stateMachine:StateMachine":
-            executions.append(arn.replace(":stateMachine:", ":execution:") + ":*")
-        elif r["type"] == "aws:iam/role:Role":
-            roles[arn] = _trusted_service(r["inputs"].get("assumeRolePolicy"))
-        elif r["type"] == "aws:sqs/queue:Queue" and str(r["inputs"].get("kmsMasterKeyId", "")).startswith("arn:"):
-            keys.append(str(r["inputs"]["kmsMasterKeyId"]))
-        elif r["type"] == "aws:lambda/function:Function":
-            functions.append(arn)
-            layers += [_every_version(str(layer)) for layer in r["inputs"].get("layers") or []]
-    return {"resources": resources, "executions": executions, "roles": list(roles), "services": list(roles.values()), "layers": layers,
-            "functions": functions, "keys": sorted(set(keys))}
+        actions = [a for phase in phases for a in getattr(ra.RESOURCE_ACTIONS[typ], phase)]
+        scoped = [a for a in actions if a not in _resource_less()]
+        found.append(statement(typ.rsplit(":", 1)[1], scoped, arns))
+    return found
 
 
-def _every_version(layer_version_arn: str) -> str:
-    """``arn:...:layer:NAME:*`` for ``arn:...:layer:NAME:VERSION``: the synth's version is a stand-in, and the
-    deployed one is whatever the layer parameter names in the stack's region (one layer, any of its versions)."""
-    return layer_version_arn.rsplit(":", 1)[0] + ":*"
+def _resource_less() -> frozenset[str]:
+    """Actions of the table that the Service Authorization Reference lists with Resource "*" only."""
+    return frozenset({"logs:DescribeLogGroups", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+                      "sns:Unsubscribe", "lambda:CreateEventSourceMapping"})
 
 
-def _trusted_service(document: Any) -> str:
+def _every_stack_call(stack: Stack, phases: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Resource-less calls, mappings, subscriptions, invokes and the layer, for ``phases``."""
+    writing = "write" in phases
+    star = {*ra.PROVIDER_CALLS, *ra.PREVIEW_CALLS}
+    types = {r["type"] for r in stack.resources}
+    for typ in types:
+        star |= {a for phase in phases for a in getattr(ra.RESOURCE_ACTIONS[typ], phase) if a in _resource_less()}
+    star.discard("lambda:CreateEventSourceMapping")  # narrowed to the worker below
+    found = [statement("ResourceLess", star, ["*"])]
+    functions = {"ArnEquals": {"lambda:FunctionArn": stack.functions()}}
+    if ESM in types:
+        mappings = stack.build("lambda", "event-source-mapping:*")
+        esm = [a for phase in phases for a in getattr(ra.RESOURCE_ACTIONS[ESM], phase)]
+        found.append(statement("WorkerEventSourceMapping", [a for a in esm if a not in
+                                                            ("lambda:ListTags", "lambda:CreateEventSourceMapping")],
+                               [mappings], functions))
+        found.append(statement("EventSourceMappingTags", ["lambda:ListTags"], [mappings]))
+        if writing:
+            found.append(statement("CreateWorkerEventSourceMapping", ["lambda:CreateEventSourceMapping"], ["*"],
+                                   functions))
+    found += _subscriptions(stack, writing)
+    found.append(statement("PowertoolsLayerParameter", ra.LAYER_PARAMETER,
+                           [POWERTOOLS_PARAMETERS.format(partition=stack.partition, region=stack.region)]))
+    if any(r["inputs"].get("reservedConcurrentExecutions", -1) >= 0
+           for r in stack.of_type("aws:lambda/function:Function")):
+        found.append(statement("ConcurrencyQuota", ra.QUOTA_PREFLIGHT,
+                               [stack.build("servicequotas", f"lambda/{QUOTA_CODE}")]))
+    return found
+
+
+def _subscriptions(stack: Stack, writing: bool) -> list[dict[str, Any]]:
+    subscriptions = stack.of_type(SUBSCRIPTION)
+    if not subscriptions:
+        return []
+    topics = sorted({stack._local(str(r["inputs"]["topic"])) for r in subscriptions})
+    found = [statement("AlarmSubscriptionsList", ["sns:ListSubscriptionsByTopic"], topics)]
+    if writing:
+        found.append(statement("AlarmSubscriptions", ["sns:Subscribe"], topics, {"StringEquals": {
+            "sns:Protocol": sorted({str(r["inputs"]["protocol"]) for r in subscriptions}),
+            "sns:Endpoint": sorted({str(r["inputs"]["endpoint"]) for r in subscriptions})}}))
+    return found
+
+
+def _deploy_only(stack: Stack) -> list[dict[str, Any]]:
+    """PassRole per role and service, the layer, and the table key's grant (a deploy's, never a preview's)."""
+    found = []
+    for n, r in enumerate(sorted(stack.of_type("aws:iam/role:Role"), key=stack.arn)):
+        found.append(statement(f"PassRole{n}", ["iam:PassRole"], [stack.arn(r)],
+                               {"StringEquals": {"iam:PassedToService": _trusted_service(r)}}))
+    layers = sorted({str(layer).rsplit(":", 1)[0] + ":*" for r in stack.of_type("aws:lambda/function:Function")
+                     for layer in r["inputs"].get("layers") or []})
+    if layers:  # the synth's version number is a stand-in: every version of the one layer
+        found.append(statement("PowertoolsLayer", ra.LAYER_READ, layers))
+    keys = stack.table_keys()
+    if keys:
+        via = {"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}
+        found.append(statement("TableKeyGrant", ["kms:CreateGrant"], keys,
+                               {**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}))
+        found.append(statement("TableKeyDescribe", ["kms:DescribeKey"], keys, via))
+    return found
+
+
+def _trusted_service(role: dict[str, Any]) -> str:
+    document = role["inputs"].get("assumeRolePolicy")
     doc = json.loads(document) if isinstance(document, str) else document or {}
-    for statement in doc.get("Statement", []):
-        service = (statement.get("Principal") or {}).get("Service")
+    for st in doc.get("Statement", []):
+        service = (st.get("Principal") or {}).get("Service")
         if service:
             return str(service[0] if isinstance(service, list) else service)
     raise RolesError("a role of the stack trusts no AWS service; cannot scope iam:PassRole")
 
 
-def _crud(levels: dict[str, list[str]], single: tuple[str, ...], exclude: tuple[str, ...]) -> dict[str, Any]:
-    """policy_sentry's CRUD template: ``levels`` maps an access level (read, write, list, tagging,
-    permissions-management) to its ARNs; ``single`` are resource-less actions; ``exclude`` never appear."""
-    from policy_sentry.command.write_policy import write_policy_with_template
-    from policy_sentry.writing.template import get_crud_template_dict
-
-    template = copy.deepcopy(get_crud_template_dict())  # the library hands out one shared dict
-    template.update({level: list(arns) for level, arns in levels.items()})
-    template["wildcard-only"]["single-actions"] = list(single)
-    template["exclude-actions"] = list(exclude)
-    policy = dict(write_policy_with_template(template))
-    policy["Statement"] = _merged(policy["Statement"])
-    return policy
-
-
-LEVELS = re.compile(r"(Read|Write|List|Tagging|Permissionsmanagement)")
-
-
-def _merged(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One statement per resource list (policy_sentry writes one per access level, repeating the ARNs), so a
-    policy fits IAM's inline size quota: 10,240 characters per role, whitespace not counted
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
-    merged: dict[tuple[str, ...], dict[str, Any]] = {}
-    for statement in statements:
-        key = tuple(statement["Resource"])
-        if key not in merged:
-            sid = "ResourceLess" if key == ("*",) else LEVELS.sub("", statement["Sid"], count=1)
-            merged[key] = {"Sid": sid, "Effect": "Allow", "Action": [], "Resource": list(key)}
-        merged[key]["Action"] = sorted({*merged[key]["Action"], *statement["Action"]})
-    return list(merged.values())
+def _backend(url: str | None, writing: bool) -> list[dict[str, Any]]:
+    """A self-managed S3 backend's state: the deploy role reads and writes it, the preview role reads it and takes
+    and releases the stack's lock (a preview locks the stack as an update does: pulumi/pulumi
+    pkg/backend/diy/backend.go, ``Preview`` calls ``Lock``)."""
+    if not url:
+        return []
+    bucket, prefix = parse_backend_url(url)
+    root = f"{prefix}.pulumi"
+    objects = [f"arn:aws:s3:::{bucket}/{root}/*"] if writing else [f"arn:aws:s3:::{bucket}/{root}/locks/*"]
+    found = [statement("PulumiStateBucket", ra.STATE_BUCKET, [f"arn:aws:s3:::{bucket}"]),
+             statement("PulumiStateWrite", ["s3:DeleteObject", "s3:PutObject"], objects)]
+    if not writing:
+        found.append(statement("PulumiStateRead", ["s3:GetObject"], [f"arn:aws:s3:::{bucket}/{root}/*"]))
+    else:
+        found[1] = statement("PulumiState", ra.STATE_OBJECTS, objects)
+    return found
 
 
-def preview_policy(export: dict[str, Any], region: str, account: str) -> dict[str, Any]:
-    """Read and list on the stack, what a preview calls, and the Powertools parameter read."""
-    found = stack_arns(export, account)
-    policy = _crud({"read": found["resources"], "list": found["resources"]}, PREVIEW_CALLS, DATA_READS + UNUSED_READS)
-    policy["Statement"].append({"Sid": "PowertoolsLayerParameter", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                                "Resource": [POWERTOOLS_PARAMETERS.format(region=region)]})
-    return policy
+def parse_backend_url(url: str) -> tuple[str, str]:
+    """(bucket, prefix ending in "/" or empty) of ``s3://bucket[/prefix][?query]``; RolesError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc or ""):
+        raise RolesError(f"--backend-url {url!r}: only an S3 backend, s3://<bucket>[/<prefix>], gets statements "
+                         "here; for another backend grant the CI identities its access where it lives")
+    prefix = parts.path.strip("/")
+    return parts.netloc, f"{prefix}/" if prefix else ""
 
 
-def deploy_policy(export: dict[str, Any], region: str, account: str) -> dict[str, Any]:
-    """What `pulumi up` (and the smoke run) needs on the stack's own names; PassRole per role and service."""
-    found = stack_arns(export, account)
-    arns = found["resources"] + found["executions"]  # the smoke run starts, reads and may stop executions
-    levels = dict.fromkeys(("write", "list", "tagging", "permissions-management"), arns)
-    levels["read"] = arns + found["layers"]  # the Powertools layer belongs to AWS's account: read it, nothing more
-    policy = _crud(levels, DEPLOY_CALLS, NOT_USED)
-    statements: list[dict[str, Any]] = policy["Statement"]
-    statements.append({"Sid": "PowertoolsLayerParameter", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                       "Resource": [POWERTOOLS_PARAMETERS.format(region=region)]})
-    for n, (role, service) in enumerate(zip(found["roles"], found["services"], strict=True)):
-        statements.append({"Sid": f"PassRole{n}", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": [role],
-                           "Condition": {"StringEquals": {"iam:PassedToService": service}}})
-    if found["keys"]:  # the smoke run reads the DLQ: SQS decrypts with the caller's permission on the key
-        statements.append({"Sid": "QueueKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": found["keys"]})
-    statements.append({
-        "Sid": "WorkerEventSourceMapping", "Effect": "Allow", "Action": list(EVENT_SOURCE_MAPPING_ACTIONS),
-        "Resource": [AwsContext(_partition(found["functions"]), region, account).arn("lambda", "event-source-mapping:*")],
-        "Condition": {"ArnEquals": {"lambda:FunctionArn": found["functions"]}},
-    })
-    return policy
+def preview_policy(stack: Stack, backend: str | None = None) -> list[dict[str, Any]]:
+    """Read-only: each resource's reads, the preview's calls, the program's invokes."""
+    return _scoped(stack, ("read",)) + _every_stack_call(stack, ("read",)) + _backend(backend, writing=False)
 
 
-def _partition(arns: list[str]) -> str:
-    """The partition the stack's ARNs name (``aws``, ``aws-cn``, ...)."""
-    return arns[0].split(":")[1] if arns else "aws"
+def deploy_policy(stack: Stack, backend: str | None = None) -> list[dict[str, Any]]:
+    """What `pulumi up` calls on the stack's own resources: reads and writes, nothing on their data."""
+    return (_scoped(stack, ("read", "write")) + _every_stack_call(stack, ("read", "write")) + _deploy_only(stack)
+            + _backend(backend, writing=True))
+
+
+def smoke_policy(stack: Stack) -> list[dict[str, Any]]:
+    """The smoke run's calls on the stack's data (tools/smoke.py): nothing else."""
+    machines = stack.machines()
+    executions = [m.replace(":stateMachine:", ":execution:") + ":*" for m in machines]
+    tables = sorted(stack.arn(r) for r in stack.of_type("aws:dynamodb/table:Table"))
+    found = [statement("StartOrders", ra.SMOKE["aws:sfn/stateMachine:StateMachine"], machines),
+             statement("WatchOrders", ra.SMOKE["executions"], executions),
+             statement("SmokeSkus", ra.SMOKE["aws:dynamodb/table:Table"], tables),
+             statement("ReadDeadLetters", ra.SMOKE["dead-letter queue"], stack.dead_letter_queues())]
+    if stack.queue_keys():
+        found.append(statement("DecryptDeadLetters", ra.SMOKE["queue key"], stack.queue_keys()))
+    return found
+
+
+def merged(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Statements on the same resources and conditions as one (the Sids joined), sorted by Sid: a queue's and its
+    queue policy's actions are one statement on the queues."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for st in statements:
+        groups[json.dumps([st["Resource"], st.get("Condition")], sort_keys=True)].append(st)
+    joined = []
+    for group in groups.values():
+        sids = sorted(str(st["Sid"]) for st in group)
+        joined.append(statement("".join(sids), [a for st in group for a in st["Action"]], group[0]["Resource"],
+                                group[0].get("Condition")))
+    return sorted(joined, key=lambda st: str(st["Sid"]))
+
+
+def policies(export: dict[str, Any], account: str, backend: str | None = None) -> dict[str, dict[str, Any]]:
+    """The three roles' policy documents (role -> document)."""
+    stack = Stack(export, account)
+    built = {"preview": preview_policy(stack, backend), "deploy": deploy_policy(stack, backend),
+             "smoke": smoke_policy(stack)}
+    return {role: {"Version": "2012-10-17", "Statement": merged(statements)} for role, statements in built.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev")
-    parser.add_argument("--out", default=None, help="folder for the two policies (default build/roles-<stack>)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None,
+                                     epilog="exit codes: 0 written; 1 a role cannot fit IAM's quotas; 2 bad input")
+    parser.add_argument("--stack", default="dev", help="stack name or reference (Pulumi.<stack>.yaml); default dev")
+    parser.add_argument("--out", default=None, help="folder for the policies (default build/roles-<stack>)")
     parser.add_argument("--account", default=ACCOUNT_ID,
                         help=f"the 12-digit AWS account the stack deploys to (default {ACCOUNT_ID}, the synth's)")
+    parser.add_argument("--backend-url", default=None,
+                        help="a self-managed backend s3://bucket[/prefix]: the preview and deploy roles get its state")
     args = parser.parse_args(argv)
     if not re.fullmatch(arn_patterns.ACCOUNT, args.account):
         print(f"error: --account {args.account!r} is not a 12-digit AWS account id; give the account the stack "
               f"deploys to (aws sts get-caller-identity)", file=sys.stderr)
         return 2
     from components.settings import SettingsError
-    from tools.synth import available_stacks, synthesize
+    from tools.role_layout import write_roles
+    from tools.synth import error_lines, quiet_warnings, synthesize
 
-    if args.stack not in available_stacks():
-        print(f"error: --stack {args.stack}: no Pulumi.{args.stack}.yaml; stacks: {', '.join(available_stacks())}",
-              file=sys.stderr)
-        return 2
-
+    quiet_warnings()
     try:
+        if args.backend_url:
+            parse_backend_url(args.backend_url)
         export = synthesize(args.stack)
-        region = export_region(export)
-        policies = {"preview-policy.json": preview_policy(export, region, args.account),
-                    "deploy-policy.json": deploy_policy(export, region, args.account)}
-    except (SettingsError, RolesError) as error:
+        written = write_roles(policies(export, args.account, args.backend_url),
+                              Path(args.out or f"build/roles-{args.stack.rsplit('/', 1)[-1]}"))
+    except QuotaError as error:
         print(f"error: stack {args.stack}: {error}", file=sys.stderr)
+        return 1
+    except RolesError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    out = Path(args.out or f"build/roles-{args.stack}")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, policy in policies.items():
-        (out / name).write_text(json.dumps(policy, indent=2) + "\n")
-        actions = sum(len(s["Action"]) for s in policy["Statement"])
-        print(f"wrote {out / name}: {len(policy['Statement'])} statements, {actions} actions", file=sys.stderr)
+    except SettingsError as error:
+        print("\n".join(error_lines(error, f"Pulumi.{args.stack.rsplit('/', 1)[-1]}.yaml")), file=sys.stderr)
+        return 2
+    for line in written:
+        print(line, file=sys.stderr)
     if args.account == ACCOUNT_ID:
         print(f"note: the policies name account {ACCOUNT_ID} (the synth's); for yours: "
-              f"uv run orderflow roles --stack {args.stack} --account <12 digits>", file=sys.stderr)
+              f"make roles STACK={args.stack} ACCOUNT=<12 digits>", file=sys.stderr)
     return 0
 
 

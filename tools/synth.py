@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     except StackRefError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _quiet_warnings()
+    quiet_warnings()
     try:
         export = synthesize(args.stack, stack_file=args.stack_file)
     except SettingsError as error:
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _quiet_warnings() -> None:
+def quiet_warnings() -> None:
     """Program warnings (``pulumi.log.warn``) print as ``warning: ...``; nothing else reaches stderr."""
     import logging
 
