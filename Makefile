@@ -66,6 +66,12 @@ $(TOOLS)/bin/uv:
 	  $(UV) sync --frozen --quiet
 	@touch $@
 
+# checkov has a pinned, locked environment of its own (scripts/checkov/): its dependencies cannot share uv.lock.
+scripts/checkov/.venv/.synced: scripts/checkov/uv.lock scripts/checkov/pyproject.toml | $(UV)
+	@$(PROGRESS) "setup: installing checkov's locked environment into scripts/checkov/.venv/ (uv sync)" -- \
+	  $(UV) sync --frozen --quiet --project scripts/checkov
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	@$(PROGRESS) "setup: installing the locked npm packages (npm ci)" -- npm ci --silent --no-audit --no-fund
 	@touch $@
@@ -76,7 +82,7 @@ setup: check-variables .venv/.synced ## install the locked Python dependencies (
 	  (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null))' || \
 	  echo "note: install Graphviz ('dot') to get the state machine pictures"; }
 
-test: check-variables setup node_modules/.installed lint typecheck actionlint ## lint, type-check, lint the workflows, run every test
+test: check-variables setup node_modules/.installed scripts/checkov/.venv/.synced lint typecheck actionlint ## lint, type-check, lint the workflows, run every test
 	$(RUN) pytest -q -n 2 tests
 
 lint: check-variables .venv/.synced ## ruff
@@ -93,6 +99,12 @@ synth: check-variables .venv/.synced ## write the stack export of STACK to OUT
 	@mkdir -p $(dir $(OUT))
 	$(ORDERFLOW) synth --stack $(STACK) --out $(OUT)
 
+checkov: check-variables .venv/.synced scripts/checkov/.venv/.synced ## scan STACK's synth, rendered as CloudFormation, with checkov (README: the findings that do not apply)
+	@mkdir -p build/cfn
+	$(ORDERFLOW) synth --stack $(STACK) --out build/$(STACK).json
+	$(RUN) python -m tools.cfn_render build/$(STACK).json build/cfn/$(STACK).json
+	$(RUN) python -m tools.checkov_scan build/cfn/$(STACK).json
+
 audit: check-variables .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a blocking (mandatory or remediate) violation
 	$(ORDERFLOW) audit $(FILE)
 
@@ -107,7 +119,7 @@ bench: check-variables setup ## measure against the tutorial's design, side by s
 
 # roles writes a folder: OUT, when given; else build/roles-<STACK> (OUT's default names a file).
 ROLES_OUT = $(if $(filter file,$(origin OUT)),build/roles-$(STACK),$(OUT))
-roles: check-variables .venv/.synced ## write OUT/preview-policy.json and OUT/deploy-policy.json, the CI roles' policies for STACK
+roles: check-variables .venv/.synced ## write OUT/{preview,deploy,smoke}-policy.json, the CI roles' policies for STACK (ACCOUNT, BACKEND_URL)
 	$(ORDERFLOW) roles --stack $(STACK) --out $(ROLES_OUT) $(if $(ACCOUNT),--account $(ACCOUNT)) \
 	  $(if $(BACKEND_URL),--backend-url $(BACKEND_URL))
 
@@ -121,5 +133,5 @@ stock: check-variables .venv/.synced ## set the deployed STACK's stock to INVENT
 	$(ORDERFLOW) stock --stack $(STACK) --inventory $(INVENTORY) $(if $(OUTPUTS),--outputs $(OUTPUTS)) \
 	  $(if $(filter-out 0,$(DRY_RUN)),--dry-run)
 
-clean: check-variables ## remove build/, .venv/, node_modules/ and .tools/
-	rm -rf build .venv node_modules .tools
+clean: check-variables ## remove build/, .venv/, node_modules/, .tools/ and checkov's environment
+	rm -rf build .venv node_modules .tools scripts/checkov/.venv

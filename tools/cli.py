@@ -33,7 +33,7 @@ COMMANDS: dict[str, Command] = {
     "audit": Command("policy.audit", "evaluate the policy pack on a stack export; 1 on a blocking violation"),
     "local": Command("tools.local", "deploy a stack into the in-process emulator and run orders end to end"),
     "bench": Command("tools.bench.__main__", "measure against the tutorial's design (about 8 minutes)"),
-    "roles": Command("tools.roles", "write the identity policies of the CI roles (preview, deploy) of a stack"),
+    "roles": Command("tools.roles", "write the identity policies of a stack's CI roles (preview, deploy, smoke)"),
     "smoke": Command("tools.smoke", "run a few orders against a deployed stack and check the invariants"),
     "stock": Command("tools.stock", "set stock levels in a deployed stack's table from an INVENTORY file"),
 }
