@@ -146,3 +146,28 @@ def test_make_stock_needs_stack_and_inventory(args: list[str], message: str) -> 
     done = make(*args)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+OWNED_SECTIONS = ("## Two commands on a fresh machine", "## Commands and variables", "## Stack config",
+                  "## First deploy", "## One key for everything at rest", "## Scanner findings (checkov)")
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    return text[start:end if end > 0 else None]
+
+
+@pytest.mark.parametrize("where", [*OWNED_SECTIONS, "make help", *sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml"))])
+def test_documented_commands_need_no_uv_on_path(where: str) -> None:
+    """The README, make help and the workflows give commands that work as written on a machine with no uv."""
+    if where.startswith("## "):
+        text = readme_section(where)
+    elif where == "make help":
+        text = make("help").stdout
+    else:
+        text = (ROOT / where).read_text()
+    assert "uv run" not in text and "setup-uv" not in text
+    assert not [line for line in text.splitlines() if line.strip().startswith("uv ")]
