@@ -78,8 +78,7 @@ def alarm_topic(name: str, base: str, targets: AlarmTargets, parent: pulumi.Reso
     """The created topic and its subscriptions, or None."""
     if not targets.create_topic:
         return None
-    encryption = {"kms_master_key_id": targets.kms_key_arn} if targets.kms_key_arn else {}
-    topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", **encryption,
+    topic = aws.sns.Topic(f"{name}-alarms", name=f"{base}-alarms", kms_master_key_id=targets.kms_key_arn,
                           opts=pulumi.ResourceOptions(parent=parent))
     endpoints = [("email", e) for e in targets.emails] + [("https", u) for u in targets.https_endpoints]
     for protocol, endpoint in endpoints:

@@ -201,11 +201,11 @@ class _Build:
         return self.ctx.queue_arn(self.queue_name)
 
     @property
-    def log_key(self) -> dict[str, str]:
-        """A log group's encryption with the stack's key: CloudWatch Logs encrypts with it only when the key policy
-        allows the ``logs.<region>.amazonaws.com`` principal for the group's ARN as encryption context
-        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
-        return {"kms_key_id": self.args.kms_key_arn} if self.args.kms_key_arn else {}
+    def log_key(self) -> str | None:
+        """A log group's key, the stack's (None: CloudWatch Logs' own). CloudWatch Logs encrypts with it only when
+        the key policy allows the ``logs.<region>.amazonaws.com`` principal for the group's ARN as encryption
+        context (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+        return self.args.kms_key_arn
 
     def grant(self, role: aws.iam.Role, suffix: str, statements: list[dict[str, Any]]) -> aws.iam.RolePolicy:
         """An inline policy of ``role`` named ``suffix``; the resource name carries the suffix, so a suffix is used
@@ -297,7 +297,7 @@ def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str]) -> tuple[aw
     s, args, ctx = b.s, b.args, b.ctx
     log_group_name = f"/aws/lambda/{b.function_name}"
     log_group = aws.cloudwatch.LogGroup(f"{b.name}-worker-logs", name=log_group_name,
-                                        retention_in_days=s.log_retention_days, **b.log_key, opts=b.child)
+                                        retention_in_days=s.log_retention_days, kms_key_id=b.log_key, opts=b.child)
     logs = b.grant(role, "write-logs", [iam.allow("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
                                                   [f"{ctx.log_group_arn(log_group_name)}:*"])])
     tracing = b.grant(role, "write-traces",
@@ -344,7 +344,7 @@ def _state_machine(b: _Build, role: aws.iam.Role, after: list[pulumi.Resource]) 
     s, ctx = b.s, b.ctx
     log_group_name = f"/aws/vendedlogs/states/{b.base}"
     log_group = aws.cloudwatch.LogGroup(f"{b.name}-sm-logs", name=log_group_name,
-                                        retention_in_days=s.log_retention_days, **b.log_key, opts=b.child)
+                                        retention_in_days=s.log_retention_days, kms_key_id=b.log_key, opts=b.child)
     delivery = ["CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery",
                 "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies", "DescribeLogGroups"]
     observability = b.grant(role, "logs-and-traces", [
