@@ -32,7 +32,8 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
     (["nosuch"], 2, "err", "argument command: invalid choice: 'nosuch'"),
     (["synth", "--nosuch"], 2, "err", "unrecognized arguments: --nosuch"),
     (["audit", str(TUTORIAL_STACK)], 1, "out", "mandatory"),
-    (["roles", "--stack", "nosuch"], 2, "err", "error: --stack nosuch: no Pulumi.nosuch.yaml; stacks: dev, prod"),
+    (["roles", "--stack", "nosuch"], 2, "err", "error: no stack file Pulumi.nosuch.yaml for stack 'nosuch'; stacks "
+                                               "here: dev, prod"),
 ])
 def test_dispatch_returns_the_commands_exit_code(argv: list[str], code: int, stream: str, text: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
