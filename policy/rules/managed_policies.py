@@ -55,7 +55,7 @@ def is_broad(arn: str) -> bool:
 
 
 def _no_full_access(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.urn):
         return
     for arn in attached(args):
         if is_broad(arn):
@@ -64,7 +64,7 @@ def _no_full_access(args: ResourceValidationArgs, report_violation: Any) -> None
 
 
 def _aws_managed(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.urn):
         return
     for arn in attached(args):
         if is_aws_managed(arn) and not is_broad(arn):

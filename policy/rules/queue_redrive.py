@@ -47,7 +47,7 @@ def _validate(args: StackValidationArgs, report_violation: Any) -> None:
         if r.resource_type != QUEUE:
             continue
         name = queue_name(raw_props(r))
-        if name in targets or allowlisted(config, r.name):
+        if name in targets or allowlisted(config, r.urn):
             continue
         policy = policies.get(name)
         if policy is None and is_unknown(name):

@@ -1,0 +1,166 @@
+"""Where a resource grants access, whatever its provider: every policy document and every attached managed policy.
+
+A policy document is found by its shape, not by the resource type: any property value (an object, or a string
+holding JSON) with a ``Statement`` is one, at any depth (``aws:iam/role:Role.inlinePolicies[0].policy``,
+``aws:sqs/queue:Queue.policy``, ``aws-native:iam:Role.policies[0].policyDocument``, ``aws:kms/key:Key.policy``, an
+unknown provider's ``accessPolicy``). A ``templateBody`` is parsed as a CloudFormation template (:mod:`_cfn`) and its
+resources' properties are searched the same way. A document is a trust policy when its property names a role
+assumption (``assumeRolePolicy``, ``AssumeRolePolicyDocument``), a resource-based policy when a statement names a
+``Principal``, an identity policy otherwise. Managed policies are found in ``policyArn``, ``policyArns``,
+``managedPolicyArn(s)`` properties.
+
+Only properties that can hold a grant are read through :func:`_common.judged` (so an unknown or encrypted value is
+named); the search is bounded (depth, nodes, sizes), so no input makes it slow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _cfn
+from ._common import UnknownInPreview, is_unknown, judged, raw_props
+
+MAX_DEPTH = 24
+MAX_NODES = 20_000
+MAX_DOCUMENT = 131_072
+"""Characters; IAM's largest policy is 10,240 (a role's inline policies together), resource policies 20 KiB (SQS),
+so a larger document is not a policy AWS accepts (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+DOCUMENT_KEYS = frozenset({"policy", "policydocument", "assumerolepolicy", "assumerolepolicydocument", "keypolicy",
+                           "accesspolicies", "repositorypolicytext", "resourcepolicy", "inlinepolicy",
+                           "lifecyclepolicytext"})
+"""Property names (lower case) whose string value must be a JSON policy document."""
+ATTACHING_KEYS = re.compile(r"^(managed)?policyarns?$", re.IGNORECASE)
+TEMPLATE_KEYS = frozenset({"templatebody", "template"})
+GRANT_HINT = re.compile(r"Statement|polic|template|assume", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy document: ``kind`` is identity, resource or trust; ``where`` the property path; ``document``
+    the parsed object, or None when the property is not a JSON policy document."""
+
+    kind: str
+    where: str
+    document: Any
+
+
+@dataclass
+class Grants:
+    documents: list[Document] = field(default_factory=list)
+    attached: list[tuple[str, str]] = field(default_factory=list)
+    """(property path, managed policy ARN)."""
+    unreadable: list[str] = field(default_factory=list)
+    """Why a part that may grant access cannot be read (a template that does not parse, a search cut short)."""
+
+
+def _kind(path: str, document: dict[str, Any]) -> str:
+    last = re.split(r"[.\[:\s]", path.rstrip("]"))[-1] if path else ""
+    if "assume" in path.rsplit(".", 1)[-1].lower() or "assume" in last.lower():
+        return "trust"
+    statements = document.get("Statement")
+    for st in statements if isinstance(statements, list) else [statements]:
+        if isinstance(st, dict) and ("Principal" in st or "NotPrincipal" in st):
+            return "resource"
+    return "identity"
+
+
+class _Search:
+    def __init__(self, grants: Grants) -> None:
+        self.grants = grants
+        self.nodes = 0
+
+    def walk(self, value: Any, path: str, key: str, depth: int) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            if self.nodes == MAX_NODES + 1 or depth == MAX_DEPTH + 1:
+                self.grants.unreadable.append(f"{path}: nested beyond what the pack reads")
+            return
+        if isinstance(value, dict):
+            self._object(value, path, depth)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.walk(item, f"{path}[{i}]", key, depth + 1)
+        elif isinstance(value, str):
+            self._string(value, path, key, depth)
+
+    def _object(self, value: dict[str, Any], path: str, depth: int) -> None:
+        if "Statement" in value:
+            self.grants.documents.append(Document(_kind(path, value), path, value))
+            return
+        for k, v in value.items():
+            name = str(k)
+            child = f"{path}.{name}" if path else name
+            if ATTACHING_KEYS.match(name):
+                for arn in v if isinstance(v, list) else [v]:
+                    if isinstance(arn, str) and arn:
+                        self.grants.attached.append((child, arn))
+                continue
+            self.walk(v, child, name, depth + 1)
+
+    def _string(self, value: str, path: str, key: str, depth: int) -> None:
+        lowered = key.lower()
+        if lowered in TEMPLATE_KEYS:
+            self._template(value, path, depth)
+            return
+        text = value.strip()
+        if not text.startswith("{") and lowered not in DOCUMENT_KEYS:
+            return
+        if len(text) > MAX_DOCUMENT:
+            self.grants.documents.append(Document("identity", path, None))
+            return
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and "Statement" in parsed:
+            self.grants.documents.append(Document(_kind(path, parsed), path, parsed))
+        elif isinstance(parsed, dict):
+            self.walk(parsed, path, key, depth + 1)
+        elif lowered in DOCUMENT_KEYS and text:
+            self.grants.documents.append(Document("identity", path, None))
+
+    def _template(self, text: str, path: str, depth: int) -> None:
+        try:
+            template = _cfn.parse(text)
+        except _cfn.TemplateError as error:
+            self.grants.unreadable.append(f"{path} is not a readable CloudFormation template ({error})")
+            return
+        for logical, typ, props in _cfn.resources(template):
+            self.walk(props, f"{path}: {logical} ({typ})", typ, depth + 1)
+
+
+def grants(args: Any) -> Grants:
+    """Every policy document and attached managed policy of a resource (ResourceValidationArgs or PolicyResource).
+
+    Raises UnknownInPreview / Encrypted (see :func:`_common.judged`) when a property that holds a grant is not known
+    or encrypted."""
+    found = Grants()
+    search = _Search(found)
+    for key, value in raw_props(args).items():
+        name = str(key)
+        if not (ATTACHING_KEYS.match(name) or GRANT_HINT.search(name) or GRANT_HINT.search(_peek(value))):
+            continue
+        value = judged(args, name)
+        if ATTACHING_KEYS.match(name):
+            found.attached += [(name, str(a)) for a in (value if isinstance(value, list) else [value]) if a]
+            continue
+        search.walk(value, name, name, 0)
+    for document in found.documents:
+        if is_unknown(document.document):
+            raise UnknownInPreview(f"{args.name}: {document.where} is not known in this preview; it is judged when "
+                                   f"`pulumi up` registers {args.name}")
+    return found
+
+
+def _peek(value: Any) -> str:
+    """Enough of a value's text to tell whether it may hold a grant (bounded, never raises)."""
+    if isinstance(value, str):
+        return value[:MAX_DOCUMENT]
+    try:
+        return json.dumps(value, default=str)[:MAX_DOCUMENT]
+    except (TypeError, ValueError, RecursionError):
+        return ""
