@@ -62,7 +62,7 @@ def parse(text: str) -> dict[str, Any]:
         document = json.loads(text)
     except ValueError:
         try:
-            document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader with tag constructors
+            document = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as error:
             raise TemplateError(f"neither JSON nor YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(document, dict):
