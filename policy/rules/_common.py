@@ -10,7 +10,7 @@ mandatory when some other property of the resource is unknown
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy.proxy import (
@@ -179,18 +179,3 @@ def iam_match(pattern: str, value: str, *, ignore_case: bool = True) -> bool:
     """Whether an IAM pattern (``*``, ``?``; nothing else is special) matches the whole of ``value``, in linear
     passes (:mod:`_glob`)."""
     return glob_match(pattern, value, ignore_case=ignore_case)
-
-
-def callback_tasks(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every ``.waitForTaskToken`` task at any depth (Parallel branches, Map Iterator/ItemProcessor)."""
-    if not isinstance(definition, dict):
-        return
-    for name, state in (definition.get("States") or {}).items():
-        if not isinstance(state, dict):
-            continue
-        if state.get("Type") == "Task" and str(state.get("Resource", "")).endswith(".waitForTaskToken"):
-            yield name, state
-        for branch in state.get("Branches") or []:
-            yield from callback_tasks(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from callback_tasks(state.get(key))

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import _cfn
 from ._common import UnknownInPreview, is_unknown, judged, raw_props
+from ._guard import check
 
 MAX_DEPTH = 24
 MAX_NODES = 20_000
@@ -74,6 +75,7 @@ class _Search:
 
     def walk(self, value: Any, path: str, key: str, depth: int) -> None:
         self.nodes += 1
+        check()
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             if self.nodes == MAX_NODES + 1 or depth == MAX_DEPTH + 1:
                 self.grants.unreadable.append(f"{path}: nested beyond what the pack reads")

@@ -16,6 +16,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, StackValidationA
 from . import _managed
 from ._common import ALLOWLIST_SCHEMA, NotJudgeable, allowlisted, is_unknown, raw_props
 from ._documents import grants
+from ._guard import guarded
 
 NAME = "access-readable"
 REMEDIATION = ("declare the grant as a resource the pack reads (a policy, a role, a template body), or allowlist "
@@ -83,7 +84,7 @@ POLICY = StackValidationPolicy(
     description="Every grant of access is readable by the pack (no commands, dynamic providers, remote templates, "
                 "or policies declared elsewhere) unless allowlisted.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
+    validate=guarded(_validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

@@ -1,29 +1,66 @@
-"""Rule: every .waitForTaskToken task has a timeout (without one an execution waits up to a year)."""
+"""Rule: every .waitForTaskToken task has a timeout that takes effect, at any depth and on any provider.
+
+Without ``TimeoutSeconds`` a callback task waits as long as the execution may run (a year for a Standard workflow).
+``TimeoutSeconds: 99999999`` is Step Functions' default for a task, so it is no timeout either
+(https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html); a value that is not a positive whole number
+is refused by Step Functions; a value above ``maxTimeoutSeconds`` (default 1,209,600 s, 14 days: the longest SQS
+keeps a message, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html,
+so no worker can still hold the task's message) waits for an answer that cannot come.
+``TimeoutSecondsPath`` is read at run time and accepted.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
-from ._common import as_json, callback_tasks, judged
+from ._asl import callback_tasks, machines
+from ._guard import guarded
 
-STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
-REMEDIATION = "set TimeoutSeconds (or TimeoutSecondsPath) on the task, and catch States.Timeout"
+STATES_DEFAULT_TIMEOUT = 99_999_999
+MAX_TIMEOUT = 1_209_600
+REMEDIATION = ("set TimeoutSeconds on the task to the longest a worker may take (below Step Functions' default "
+               "99999999 and maxTimeoutSeconds), and catch States.Timeout")
+
+
+def timeout_problem(task: dict[str, Any], maximum: int) -> str | None:
+    """Why a callback task's timeout does not take effect, or None."""
+    if "TimeoutSecondsPath" in task and "TimeoutSeconds" not in task:
+        return None
+    if "TimeoutSeconds" not in task:
+        return "has no timeout"
+    value = task["TimeoutSeconds"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value <= 0:
+        return f"has TimeoutSeconds {value!r}, which is not a positive whole number of seconds"
+    if value >= STATES_DEFAULT_TIMEOUT:
+        return f"has TimeoutSeconds {int(value)}, Step Functions' default: the same as no timeout"
+    if value > maximum:
+        return f"has TimeoutSeconds {int(value)}, above the {maximum} s any answer can come within"
+    return None
 
 
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type != STATE_MACHINE:
-        return
-    for name, task in callback_tasks(as_json(judged(args, "definition"))):
-        if "TimeoutSeconds" not in task and "TimeoutSecondsPath" not in task:
-            report_violation(f"{args.name}: callback task {name!r} has no timeout. Fix: {REMEDIATION}.", None)
+    config = args.get_config()
+    maximum = config.get("maxTimeoutSeconds", MAX_TIMEOUT)
+    maximum = maximum if isinstance(maximum, int) and not isinstance(maximum, bool) else MAX_TIMEOUT
+    for machine in machines(args):
+        for task in callback_tasks(machine.definition, machine.kind):
+            problem = timeout_problem(task.state, maximum)
+            if problem:
+                where = " ".join(x for x in (machine.label, task.where) if x)
+                report_violation(f"{args.name}: callback task {task.name!r}{f' in {where}' if where else ''} "
+                                 f"{problem}. Fix: {REMEDIATION}.", None)
 
 
 POLICY = ResourceValidationPolicy(
     name="callback-task-timeout",
-    description="Every .waitForTaskToken task sets TimeoutSeconds or TimeoutSecondsPath, at any depth.",
+    description="Every .waitForTaskToken task sets a TimeoutSeconds that takes effect (or TimeoutSecondsPath), at any "
+                "depth.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
+    validate=guarded(_validate),
+    config_schema=PolicyConfigSchema(properties={
+        "maxTimeoutSeconds": {"type": "integer", "minimum": 1, "maximum": STATES_DEFAULT_TIMEOUT - 1,
+                              "default": MAX_TIMEOUT}}),
     remediation_steps=REMEDIATION,
 )

@@ -21,6 +21,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 from . import _iamdata
 from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, has_wildcard
 from ._documents import grants
+from ._guard import guarded
 from .iam_scoping import expand
 
 NAME = "iam-privilege-escalation"
@@ -95,7 +96,7 @@ POLICY = ResourceValidationPolicy(
     name=NAME,
     description="Identity policies grant no privilege escalation, resource exposure, credentials or account switches.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=validate,
+    validate=guarded(validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

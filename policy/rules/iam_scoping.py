@@ -27,6 +27,7 @@ from . import _iamdata
 from ._arns import resource_type_of, wide
 from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, has_wildcard, iam_match
 from ._documents import grants
+from ._guard import check, guarded
 
 NAME = "iam-least-privilege"
 REMEDIATION = ("grant the exact actions your code calls on the exact ARNs it touches; keep \"*\" for actions "
@@ -58,6 +59,7 @@ def expand(action: str) -> list[str]:
     pattern = action.lower()
     if not has_wildcard(pattern):
         return [pattern]
+    check()
     return [a for a in _iamdata.service_actions(_service(pattern)) if iam_match(pattern, a)] or [pattern]
 
 
@@ -175,7 +177,7 @@ POLICY = ResourceValidationPolicy(
     name=NAME,
     description="IAM identity policies grant exact actions on exact ARNs; \"*\" only for resource-less actions.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=validate,
+    validate=guarded(validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 from . import _managed
 from ._common import ALLOWLIST_SCHEMA, allowlisted
 from ._documents import grants
+from ._guard import guarded
 from .iam_escalation import dangers, granted
 from .iam_scoping import problems
 
@@ -62,7 +63,7 @@ NO_FULL_ACCESS = ResourceValidationPolicy(
     name="no-full-access-managed-policies",
     description="No AWS managed policy granting a whole service, NotAction, escalation or exposure (by its document).",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_no_full_access,
+    validate=guarded(_no_full_access),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )
@@ -70,7 +71,7 @@ AWS_MANAGED = ResourceValidationPolicy(
     name="aws-managed-policies",
     description="AWS managed policies are reviewed: their grants change without a change in the stack.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_aws_managed,
+    validate=guarded(_aws_managed),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

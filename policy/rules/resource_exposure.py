@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 
 from ._common import ALLOWLIST_SCHEMA, NotJudgeable, allowlisted, as_list, judged, raw_props
 from ._documents import grants
+from ._guard import guarded
 from ._principals import accounts_in, outsider, principals, restricted
 
 NAME = "resource-policy-exposure"
@@ -86,7 +87,7 @@ POLICY = ResourceValidationPolicy(
     name=NAME,
     description="Resource-based policies and Lambda permissions let in no one outside the account unless named.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=validate,
+    validate=guarded(validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

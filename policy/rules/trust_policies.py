@@ -16,6 +16,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 
 from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, raw_props
 from ._documents import grants
+from ._guard import guarded
 from ._principals import accounts_in, condition_values, federated_problem, outsider, principals, restricted
 
 NAME = "role-trust-policy"
@@ -63,7 +64,7 @@ POLICY = ResourceValidationPolicy(
     name=NAME,
     description="Role trust policies let in only named principals (no \"*\", ExternalId for other accounts, pinned OIDC).",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=validate,
+    validate=guarded(validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )
