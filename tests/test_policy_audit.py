@@ -200,7 +200,7 @@ SECRETS = [
                   {"role": "r", "policyArn": secret("arn:aws:iam::aws:policy/AdministratorAccess", plaintext=False)}),
      {}, 1, "policyArn is a secret"),
     (one_resource("aws:iam/rolePolicy:RolePolicy", {"role": "r", "policy": secret(WIDE, plaintext=False)}),
-     {"iam-least-privilege": "advisory"}, 0, "ADVISORY  iam-least-privilege"),
+     {"iam-least-privilege": "advisory", "iam-privilege-escalation": "advisory"}, 0, "ADVISORY  iam-least-privilege"),
     (one_resource("aws:iam/rolePolicy:RolePolicy", {"role": secret("r", plaintext=False), "policy": NARROW}), {}, 0,
      "0 mandatory, 0 advisory"),
 ]
@@ -234,11 +234,13 @@ FIELD = [
     ("c09-alias.json", 0, {("queue-visibility-timeout", "work"): "advisory"}),
     ("c09-unqualified.json", 0, {("queue-visibility-timeout", "work"): "advisory"}),
     ("c14-exclusive.json", 1, {("no-full-access-managed-policies", "worker-attachments"): "mandatory"}),
-    ("c13-secret.json", 1, {("iam-least-privilege", "worker-policy"): "mandatory"}),
+    ("c13-secret.json", 1, {(rule, "worker-policy"): "mandatory"
+                            for rule in ("iam-least-privilege", "iam-privilege-escalation")}),
     ("c19-runtimes.json", 0, {("lambda-runtime-supported", f"fn-{r}"): "advisory"
                               for r in ("dotnet8", "nodejs20-x", "python3-10", "nodejs18-x")}),
     ("c21-wildcards.json", 1, {("iam-least-privilege", r): "mandatory" for r in (
-        "notaction-allow", "any-queue-via-question-star", "passrole-question-mark", "action-question-mark-on-star")}),
+        "notaction-allow", "any-queue-via-question-star", "passrole-question-mark", "action-question-mark-on-star")}
+     | {("iam-privilege-escalation", r): "mandatory" for r in ("notaction-allow", "passrole-question-mark")}),
 ]
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _cfn
-from ._common import UnknownInPreview, is_unknown, judged, raw_props
+from ._common import NotJudgeable, UnknownInPreview, is_unknown, judged, raw_props
 from ._guard import check
 
 MAX_DEPTH = 24
@@ -55,6 +55,22 @@ class Grants:
     """(property path, managed policy ARN)."""
     unreadable: list[str] = field(default_factory=list)
     """Why a part that may grant access cannot be read (a template that does not parse, a search cut short)."""
+    pending: list[tuple[str, NotJudgeable]] = field(default_factory=list)
+    """(kind it may hold: identity, resource, trust, attached or "any"; why it cannot be read yet)."""
+
+    def of_kind(self, kind: str) -> list[Document]:
+        """The documents of one kind; raises the first pending NotJudgeable that may hold that kind, so a rule
+        reports "can't run" only for what it judges (a role's unknown trust policy does not stop its inline ones)."""
+        for holds, error in self.pending:
+            if holds in (kind, "any"):
+                raise error
+        return [d for d in self.documents if d.kind == kind]
+
+    def attached_arns(self) -> list[tuple[str, str]]:
+        for holds, error in self.pending:
+            if holds in ("attached", "any"):
+                raise error
+        return self.attached
 
 
 def _kind(path: str, document: dict[str, Any]) -> str:
@@ -137,24 +153,45 @@ class _Search:
 def grants(args: Any) -> Grants:
     """Every policy document and attached managed policy of a resource (ResourceValidationArgs or PolicyResource).
 
-    Raises UnknownInPreview / Encrypted (see :func:`_common.judged`) when a property that holds a grant is not known
-    or encrypted."""
+    A property that may hold a grant but is not known (a preview) or encrypted (see :func:`_common.judged`) is kept
+    in ``pending``: :meth:`Grants.of_kind` raises it for the rules that judge what it may hold."""
     found = Grants()
     search = _Search(found)
     for key, value in raw_props(args).items():
         name = str(key)
         if not (ATTACHING_KEYS.match(name) or GRANT_HINT.search(name) or GRANT_HINT.search(_peek(value))):
             continue
-        value = judged(args, name)
+        try:
+            value = judged(args, name)
+        except NotJudgeable as error:
+            found.pending.append((_holds(name, str(args.resource_type)), error))
+            continue
         if ATTACHING_KEYS.match(name):
             found.attached += [(name, str(a)) for a in (value if isinstance(value, list) else [value]) if a]
             continue
         search.walk(value, name, name, 0)
     for document in found.documents:
         if is_unknown(document.document):
-            raise UnknownInPreview(f"{args.name}: {document.where} is not known in this preview; it is judged when "
-                                   f"`pulumi up` registers {args.name}")
+            found.pending.append((document.kind, UnknownInPreview(
+                f"{args.name}: {document.where} is not known in this preview; it is judged when `pulumi up` registers "
+                f"{args.name}")))
     return found
+
+
+def _holds(key: str, resource_type: str) -> str:
+    """What kind of grant a property may hold: by its name, and for a provider's policy resources by their type
+    (an IAM policy resource's ``policy`` is an identity policy, a QueuePolicy's a resource-based one)."""
+    if ATTACHING_KEYS.match(key):
+        return "attached"
+    if "assume" in key.lower():
+        return "trust"
+    provider, _, rest = resource_type.partition(":")
+    if provider in ("aws", "aws-native") and key.lower() in ("policy", "policydocument"):
+        if rest.startswith(("iam", "ssoadmin")):
+            return "identity"
+        if rest.lower().endswith("policy"):
+            return "resource"
+    return "any"
 
 
 def _peek(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, StackValidationArgs, StackValidationPolicy
 
 from . import _managed
-from ._common import ALLOWLIST_SCHEMA, NotJudgeable, allowlisted, is_unknown, raw_props
+from ._common import ALLOWLIST_SCHEMA, allowlisted, is_unknown, raw_props
 from ._documents import grants
 from ._guard import guarded
 
@@ -55,10 +55,7 @@ def _problems(r: Any, declared: set[str]) -> list[str]:
     opaque = _opaque(r, props)
     if opaque:
         return [opaque]
-    try:
-        found = grants(r)
-    except NotJudgeable:
-        return []  # judged when its values are known
+    found = grants(r)
     problems = list(found.unreadable)
     for where, arn in found.attached:
         if _managed.is_aws_managed(arn) or is_unknown(arn):

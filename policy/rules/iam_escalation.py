@@ -84,9 +84,7 @@ def dangers(actions: set[str]) -> list[str]:
 def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if allowlisted(args.get_config(), args.urn):
         return
-    for document in grants(args).documents:
-        if document.kind != "identity":
-            continue
+    for document in grants(args).of_kind("identity"):
         found = dangers(granted(document.document))
         if found:
             report_violation(f"{args.name}: {document.where} grants {'; '.join(found)}. Fix: {REMEDIATION}.", None)

@@ -163,9 +163,7 @@ def problems(document: Any) -> list[str]:
 def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if allowlisted(args.get_config(), args.urn):
         return
-    for document in grants(args).documents:
-        if document.kind != "identity":
-            continue
+    for document in grants(args).of_kind("identity"):
         if document.document is None:
             report_violation(f"{args.name}: {document.where} is not a JSON policy document. Fix: {REMEDIATION}.",
                              None)

@@ -27,7 +27,7 @@ REMEDIATION = "replace the managed policy with an inline policy granting the exa
 
 def attached(args: ResourceValidationArgs) -> Iterator[str]:
     """The AWS managed policy ARNs a resource attaches."""
-    yield from (arn for _, arn in grants(args).attached if _managed.is_aws_managed(arn))
+    yield from (arn for _, arn in grants(args).attached_arns() if _managed.is_aws_managed(arn))
 
 
 def too_broad(arn: str) -> str | None:

@@ -77,10 +77,9 @@ def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     own = _own_accounts(args)
     for problem in _lambda_problems(args, own):
         report_violation(f"{args.name}: {problem}. Fix: {REMEDIATION}.", None)
-    for document in grants(args).documents:
-        if document.kind == "resource":
-            for problem in statement_problems(document.document, own):
-                report_violation(f"{args.name}: {document.where}: {problem}. Fix: {REMEDIATION}.", None)
+    for document in grants(args).of_kind("resource"):
+        for problem in statement_problems(document.document, own):
+            report_violation(f"{args.name}: {document.where}: {problem}. Fix: {REMEDIATION}.", None)
 
 
 POLICY = ResourceValidationPolicy(

@@ -20,7 +20,7 @@ def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if str(logging.get("level", "OFF")).upper() == "OFF" or not logging.get("logDestination"):
         report_violation(f"{args.name}: state machine does not log executions. Fix: {REMEDIATION}.", None)
     tracing = judged(args, "tracingConfiguration")
-    if not (tracing if isinstance(tracing, dict) else {}).get("enabled") is True:
+    if (tracing if isinstance(tracing, dict) else {}).get("enabled") is not True:
         report_violation(f"{args.name}: state machine does not trace with X-Ray. Fix: {REMEDIATION}.", None)
 
 

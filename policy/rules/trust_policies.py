@@ -54,10 +54,9 @@ def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     if allowlisted(args.get_config(), args.urn):
         return
     own = accounts_in([v for k, v in raw_props(args).items() if str(k).lower().endswith("arn")])
-    for document in grants(args).documents:
-        if document.kind == "trust":
-            for problem in trust_problems(document.document, own):
-                report_violation(f"{args.name}: {document.where}: {problem}. Fix: {REMEDIATION}.", None)
+    for document in grants(args).of_kind("trust"):
+        for problem in trust_problems(document.document, own):
+            report_violation(f"{args.name}: {document.where}: {problem}. Fix: {REMEDIATION}.", None)
 
 
 POLICY = ResourceValidationPolicy(
