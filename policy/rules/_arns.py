@@ -13,6 +13,8 @@ without a wildcard, so ``parameter/prod/*`` and ``repository/platform/*`` cover 
 
 from __future__ import annotations
 
+import re
+
 from ._glob import has_wildcard
 from ._iamdata import ArnFormat, arn_formats
 
@@ -22,6 +24,7 @@ SECRET_SUFFIX = "-??????"
 """Secrets Manager appends six random characters to a secret's name in its ARN; AWS recommends matching them with
 ``-??????`` (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html): that
 names one secret, where ``-*`` would also match ``NAME-other``."""
+VARIABLE = re.compile(r"(\$\{[^}]*\})")
 PUBLIC_PARAMETERS = "parameter/aws/"
 """AWS's public SSM parameters (``arn:aws:ssm:REGION::parameter/aws/service/...``: no account) are AWS's own data,
 readable by every account; a pattern there covers nothing of the account's
@@ -49,16 +52,31 @@ def _split(template: str) -> tuple[str, str]:
     return template[:start], tail if nxt < 0 else tail[:nxt]
 
 
+def _qualifier(variable: str) -> bool:
+    """Variables that choose a kind before the name (``${StreamType}/``, wafv2's ``${Scope}/``), not the name."""
+    return variable.endswith("Type}") or variable in ("${Scope}", "${Catalog}")
+
+
 def _name_state(prefix: str, fmt: ArnFormat) -> str | None:
     """How ``prefix`` (the pattern's resource part before its first wildcard) reads in one format: "whole" when it
     holds the whole name, "type" when the wildcard falls in the resource type, "name" when in the name, None when
     the format does not apply."""
-    head, delimiter = _split(fmt.rest)
-    if not prefix.startswith(head):
-        return "type" if head.startswith(prefix) else None
-    name = prefix[len(head):]
-    if delimiter and name.find(delimiter[0]) >= 1:
-        return "whole"
+    tokens = VARIABLE.split(fmt.rest)
+    pos = 0
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if i % 2 == 0:  # a literal of the format
+            if prefix.startswith(token, pos):
+                pos += len(token)
+                continue
+            return "type" if token.startswith(prefix[pos:]) else None
+        end = prefix.find(following[0], pos) if following else -1
+        if _qualifier(token):
+            if end < 0:
+                return "type"
+            pos = end
+            continue
+        return "whole" if end > pos else "name"
     return "name"
 
 

@@ -27,10 +27,10 @@ from policy.rules import (
 )
 from policy.rules.visibility_timeout import function_name
 
-TUTORIAL_STACK = Path(__file__).parent.parent / "samples" / "tutorial-stack.json"
+TUTORIAL_STACK = Path(__file__).parents[2] / "samples" / "tutorial-stack.json"
 """The console tutorial's setup, written down as a stack export."""
 Q = "arn:aws:sqs:us-east-1:123456789012:orders"
-FIXTURES = Path(__file__).parent / "fixtures" / "policy"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "policy"
 JUDGED_ON = datetime.date(2026, 11, 30)
 
 

@@ -15,8 +15,8 @@ import pytest
 from policy.audit import evaluate, judged_props, main
 from policy.rules import runtime_lifecycle
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "policy"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "policy"
 TUTORIAL = ROOT / "samples" / "tutorial-stack.json"
 WHAT = 'a stack export is {"version": 3, "deployment": {"resources": [...]}}'
 SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
