@@ -65,8 +65,9 @@ def _lambda_problems(args: ResourceValidationArgs, own: set[str]) -> Iterator[st
 
 
 def _own_accounts(args: ResourceValidationArgs) -> set[str]:
+    """The accounts the resource's own ARNs name (its ``arn``, the function a permission is on, ...)."""
     try:
-        return accounts_in([v for k, v in raw_props(args).items() if k.lower().endswith("arn")])
+        return accounts_in([v for v in raw_props(args).values() if isinstance(v, str)])
     except NotJudgeable:
         return set()
 
