@@ -40,8 +40,8 @@ def _declared(resources: list[Any]) -> set[str]:
     """ARNs and names of the managed policies the stack declares (any provider)."""
     names: set[str] = set()
     for r in resources:
-        if "polic" not in r.resource_type.lower():
-            continue
+        if not r.resource_type.rsplit(":", 1)[-1].lower().endswith("policy"):
+            continue  # Policy, ManagedPolicy, RolePolicy ...; not the attachments
         props = raw_props(r)
         for key in ("arn", "policyArn", "name", "managedPolicyName", "policyName", "id"):
             value = props.get(key)
