@@ -14,7 +14,9 @@ from pulumi.runtime.proto import analyzer_pb2
 from policy.audit import evaluate, main
 
 from .cases import allow, doc
-from .test_grpc import MANDATORY, analyzer, default_config, struct  # noqa: F401 - fixtures
+from .test_grpc import MANDATORY, struct
+
+pytestmark = pytest.mark.usefixtures("default_config")
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/orderflow-dev-inventory-worker-role"
 CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"

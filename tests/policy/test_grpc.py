@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +39,8 @@ def start_pack(python: str, pack: Path, env: dict[str, str] | None = None) -> tu
     return process, analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{line}"))
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> Iterator[Any]:
-    process, stub = start_pack(sys.executable, ROOT / "policy")
-    try:
-        yield stub
-    finally:
-        process.kill()
-        process.wait()
-
-
-@pytest.fixture(autouse=True)
-def default_config(analyzer: Any) -> Iterator[None]:
-    yield
-    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+pytestmark = pytest.mark.usefixtures("default_config")
+"""Each test starts from the pack's own levels (the analyzer is shared by the module: tests/policy/conftest.py)."""
 
 
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:

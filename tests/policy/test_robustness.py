@@ -119,8 +119,11 @@ def test_the_guard_turns_errors_and_overruns_into_findings() -> None:
 
     for validate, says in ((broken, "cannot read what it judges (TypeError"), (slow, "took more than 2 s")):
         found: list[str] = []
-        guarded(validate)(ResourceValidationArgs("t", {}, "u", "r", _options(None), None, {}),
-                          lambda m, urn=None: found.append(m))
+
+        def report(message: str, urn: str | None = None, found: list[str] = found) -> None:
+            found.append(message)
+
+        guarded(validate)(ResourceValidationArgs("t", {}, "u", "r", _options(None), None, {}), report)
         assert len(found) == 1 and says in found[0]
 
 
