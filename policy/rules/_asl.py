@@ -67,12 +67,14 @@ def machines(args: Any) -> Iterator[Machine]:
 
 
 def _nested(state: dict[str, Any], runs_as: str) -> Iterator[tuple[Any, str, str]]:
-    for branch in state.get("Branches") if isinstance(state.get("Branches"), list) else []:
+    branches = state.get("Branches")
+    for branch in branches if isinstance(branches, list) else []:
         yield branch, runs_as, "Parallel"
     for key in ("Iterator", "ItemProcessor"):
         inner = state.get(key)
         if isinstance(inner, dict):
-            config = inner.get("ProcessorConfig") if isinstance(inner.get("ProcessorConfig"), dict) else {}
+            found = inner.get("ProcessorConfig")
+            config: dict[str, Any] = found if isinstance(found, dict) else {}
             distributed = str(config.get("Mode", "")).upper() == "DISTRIBUTED"
             kind = _kind(config.get("ExecutionType")) if distributed else runs_as
             yield inner, kind, "Distributed Map" if distributed else "Map"
