@@ -20,9 +20,11 @@ from ._glob import has_wildcard
 ACCOUNT = re.compile(r"^\d{12}$")
 RESTRICTING_KEYS = frozenset({"aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceaccount",
                               "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid", "aws:sourcevpc", "aws:sourcevpce",
-                              "aws:principalorgpaths", "aws:sourceorgpaths", "aws:userid"})
+                              "aws:principalorgpaths", "aws:sourceorgpaths", "aws:userid", "aws:sourceip"})
 """Global condition keys that name the caller, its account or organization, or where the request comes from."""
-POSITIVE_OPERATORS = re.compile(r"^(forallvalues:|foranyvalue:)?(string|arn)(equals|like)$", re.IGNORECASE)
+POSITIVE_OPERATORS = re.compile(r"^(foranyvalue:)?((string|arn)(equals|like)|ipaddress)$", re.IGNORECASE)
+"""Operators that fail when the key is absent. ``ForAllValues:`` passes on an absent key, so it restricts nothing."""
+EVERY_ADDRESS = frozenset({"0.0.0.0/0", "::/0"})
 GITHUB = "token.actions.githubusercontent.com"
 GITHUB_SUBJECT = re.compile(r"^repo:(?P<owner>[^/:]*)/(?P<repo>[^:]*)(:|$)")
 
@@ -37,10 +39,10 @@ def accounts_in(value: Any) -> set[str]:
     return found
 
 
-def _matches_everything(value: str) -> bool:
+def matches_everything(value: str) -> bool:
     """A condition value that any caller satisfies: only wildcards, or wildcards where an account or org goes."""
     text = value.strip()
-    if not text.replace("*", "").replace("?", ""):
+    if not text.replace("*", "").replace("?", "") or text in EVERY_ADDRESS:
         return True
     parts = text.split(":")
     return text.startswith("arn:") and len(parts) > 4 and has_wildcard(parts[4]) and parts[4].strip("*?") == ""
@@ -56,7 +58,7 @@ def condition_values(statement: dict[str, Any], key: str) -> list[str] | None:
             continue
         for name, values in tests.items():
             texts = [str(v) for v in as_list(values)]
-            if str(name).lower() == key and texts and not any(_matches_everything(v) for v in texts):
+            if str(name).lower() == key and texts and not any(matches_everything(v) for v in texts):
                 return texts
     return None
 
@@ -83,8 +85,10 @@ def principals(statement: dict[str, Any]) -> list[tuple[str, str]]:
 def outsider(kind: str, value: str, own: set[str]) -> str | None:
     """Why a principal is outside the owner's accounts: "everyone", "account N", or None."""
     text = value.strip()
-    if kind == "*" or text == "*" or (kind in ("AWS", "Service", "CanonicalUser") and _matches_everything(text)):
+    if kind == "*" or text == "*" or (kind in ("AWS", "Service", "CanonicalUser") and matches_everything(text)):
         return "everyone"
+    if kind == "Service" and has_wildcard(text):
+        return "every service that matches"
     if kind == "AWS":
         account = text if ACCOUNT.match(text) else (text.split(":")[4] if text.count(":") >= 5 else "")
         if has_wildcard(account):

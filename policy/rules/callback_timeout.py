@@ -6,6 +6,10 @@ Without ``TimeoutSeconds`` a callback task waits as long as the execution may ru
 is refused by Step Functions; a value above ``maxTimeoutSeconds`` (default 1,209,600 s, 14 days: the longest SQS
 keeps a message, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html,
 so no worker can still hold the task's message) waits for an answer that cannot come.
+Two settings disable a timeout that is set: a ``Retry`` on ``States.Timeout`` (or ``States.ALL``) restarts the wait
+``MaxAttempts`` times (3 when unset), so the task waits ``TimeoutSeconds x (1 + MaxAttempts)``; and a machine whose
+own ``TimeoutSeconds`` ends the execution first never reaches the task's timeout nor its Catch (a reservation to
+release, a rejection to send) (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
 ``TimeoutSecondsPath`` is read at run time and accepted.
 """
 
@@ -24,19 +28,44 @@ REMEDIATION = ("set TimeoutSeconds on the task to the longest a worker may take 
                "99999999 and maxTimeoutSeconds), and catch States.Timeout")
 
 
-def timeout_problem(task: dict[str, Any], maximum: int) -> str | None:
-    """Why a callback task's timeout does not take effect, or None."""
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value <= 0:
+        return None
+    return int(value)
+
+
+def retries_on_timeout(task: dict[str, Any]) -> int:
+    """How many times a Retry restarts the task after States.Timeout (the largest matching MaxAttempts)."""
+    attempts = 0
+    retriers = task.get("Retry")
+    for retrier in retriers if isinstance(retriers, list) else []:
+        errors = retrier.get("ErrorEquals") if isinstance(retrier, dict) else None
+        if isinstance(errors, list) and {"States.Timeout", "States.ALL"} & {str(e) for e in errors}:
+            value = retrier.get("MaxAttempts", 3)
+            attempts = max(attempts, value if isinstance(value, int) and not isinstance(value, bool) else 3)
+    return attempts
+
+
+def timeout_problem(task: dict[str, Any], maximum: int, execution: int | None = None) -> str | None:
+    """Why a callback task's timeout does not take effect, or None. ``execution``: the machine's own timeout."""
     if "TimeoutSecondsPath" in task and "TimeoutSeconds" not in task:
         return None
     if "TimeoutSeconds" not in task:
         return "has no timeout"
     value = task["TimeoutSeconds"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value <= 0:
+    if _whole(value) is None:
         return f"has TimeoutSeconds {value!r}, which is not a positive whole number of seconds"
     if value >= STATES_DEFAULT_TIMEOUT:
         return f"has TimeoutSeconds {int(value)}, Step Functions' default: the same as no timeout"
-    if value > maximum:
-        return f"has TimeoutSeconds {int(value)}, above the {maximum} s any answer can come within"
+    retries = retries_on_timeout(task)
+    total = int(value) * (1 + retries)
+    waits = f"TimeoutSeconds {int(value)}" + (f" retried {retries} time(s) on States.Timeout (waits {total} s)"
+                                              if retries else "")
+    if total > maximum:
+        return f"has {waits}, above the {maximum} s any answer can come within"
+    if execution is not None and total >= execution:
+        return (f"has {waits}, but the execution times out at {execution} s first: the task's timeout and its "
+                f"Catch never run")
     return None
 
 
@@ -45,8 +74,9 @@ def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
     maximum = config.get("maxTimeoutSeconds", MAX_TIMEOUT)
     maximum = maximum if isinstance(maximum, int) and not isinstance(maximum, bool) else MAX_TIMEOUT
     for machine in machines(args):
+        execution = _whole(machine.definition.get("TimeoutSeconds")) if isinstance(machine.definition, dict) else None
         for task in callback_tasks(machine.definition, machine.kind):
-            problem = timeout_problem(task.state, maximum)
+            problem = timeout_problem(task.state, maximum, execution)
             if problem:
                 where = " ".join(x for x in (machine.label, task.where) if x)
                 report_violation(f"{args.name}: callback task {task.name!r}{f' in {where}' if where else ''} "

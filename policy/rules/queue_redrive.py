@@ -5,6 +5,9 @@ queue is exempt only as a dead-letter queue that no event source mapping reads: 
 target but is also consumed (a reversed redrive: the DLQ redrives into the work queue) still needs its own. A queue
 whose redrive target is itself never moves a failing message anywhere. ``maxReceiveCount`` must be a whole number
 from 1 to 1,000 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+A dead-letter queue that keeps messages for less time than its source loses them on arrival: a message keeps its
+original enqueue timestamp when it is moved, and AWS advises a longer retention on the dead-letter queue (same page;
+the default retention is 345,600 s).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ._guard import guarded
 QUEUES = frozenset({"aws:sqs/queue:Queue", "aws-native:sqs:Queue"})
 REDRIVE = "aws:sqs/redrivePolicy:RedrivePolicy"
 MAPPINGS = frozenset({"aws:lambda/eventSourceMapping:EventSourceMapping", "aws-native:lambda:EventSourceMapping"})
+DEFAULT_RETENTION = 345_600
 REMEDIATION = ("give the queue its own dead-letter queue: redrivePolicy {deadLetterTargetArn: another queue, "
                "maxReceiveCount >= 5}")
 
@@ -70,6 +74,22 @@ def _consumed(args: StackValidationArgs) -> set[str]:
             if r.resource_type in MAPPINGS and isinstance(raw_props(r).get("eventSourceArn"), str)}
 
 
+def _retention(resource: Any) -> int | None:
+    value = receive_count(judged(resource, "messageRetentionSeconds"))
+    return DEFAULT_RETENTION if raw_props(resource).get("messageRetentionSeconds") is None else value
+
+
+def _expiring(r: Any, policy: Any, queues: dict[str, Any]) -> str | None:
+    target = queues.get(_target(policy))
+    if target is None:
+        return None
+    mine, theirs = _retention(r), _retention(target)
+    if mine is not None and theirs is not None and theirs < mine:
+        return (f"its dead-letter queue {target.name} keeps messages {theirs} s, less than this queue's {mine} s: a "
+                f"message keeps its first enqueue time, so dead letters expire on arrival")
+    return None
+
+
 def _problem(name: str, policy: Any, minimum: int, consumed: bool) -> str | None:
     if not isinstance(policy, dict):
         read = " and a consumer reads it (being another queue's dead-letter queue is not enough)" if consumed else ""
@@ -92,6 +112,7 @@ def _validate(args: StackValidationArgs, report_violation: Any) -> None:
     policies = _policies(args)
     targets = {_target(p) for n, p in policies.items() if _target(p) != n}
     consumed = _consumed(args)
+    queues = {queue_name(raw_props(r)): r for r in args.resources if r.resource_type in QUEUES}
     for r in args.resources:
         if r.resource_type not in QUEUES or allowlisted(config, r.urn):
             continue
@@ -102,7 +123,7 @@ def _validate(args: StackValidationArgs, report_violation: Any) -> None:
         if policy is None and is_unknown(name):
             raise UnknownInPreview(f"{r.name}: its name is not known in this preview, so whether it is a "
                                    f"dead-letter queue is judged when `pulumi up` registers it")
-        problem = _problem(name, policy, minimum, name in consumed)
+        problem = _problem(name, policy, minimum, name in consumed) or _expiring(r, policy, queues)
         if problem:
             report_violation(f"{r.name}: {problem}. Fix: {REMEDIATION}.", r.urn)
 

@@ -62,6 +62,20 @@ CASES = [
      True),
     (distributed(distributed(machine(OK), "STANDARD"), "EXPRESS"), "STANDARD", "", False),
     (distributed(machine(task(TimeoutSeconds=99999999)), "STANDARD"), "STANDARD", "Distributed Map 'S'", False),
+    # settings that disable a timeout that is set: retries on States.Timeout, a machine that times out first
+    (machine(task(TimeoutSeconds=600000, Retry=[{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 5}])),
+     "STANDARD", "retried 5 time(s) on States.Timeout (waits 3600000 s)", False),
+    (machine(task(TimeoutSeconds=600000, Retry=[{"ErrorEquals": ["States.ALL"]}])), "STANDARD",
+     "retried 3 time(s)", False),
+    (machine(task(TimeoutSeconds=60, Retry=[{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 2}])), "STANDARD", "",
+     False),
+    (machine(task(TimeoutSeconds=600000, Retry=[{"ErrorEquals": ["SQS.SdkClientException"], "MaxAttempts": 9}])),
+     "STANDARD", "", False),
+    ({**machine(task(TimeoutSeconds=600)), "TimeoutSeconds": 300}, "STANDARD", "the execution times out at 300 s",
+     False),
+    ({**machine(task(TimeoutSeconds=200, Retry=[{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1}])),
+      "TimeoutSeconds": 300}, "STANDARD", "the execution times out at 300 s", False),
+    ({**machine(task(TimeoutSeconds=200)), "TimeoutSeconds": 300}, "STANDARD", "", False),
 ]
 
 

@@ -15,8 +15,11 @@ from .cases import check_stack, resource
 ARN = "arn:aws:sqs:us-east-1:123456789012:"
 
 
-def queue(name: str, target: str | None = None, count: Any = 5, native: bool = False) -> PolicyResource:
+def queue(name: str, target: str | None = None, count: Any = 5, native: bool = False,
+          retention: int | None = None) -> PolicyResource:
     props: dict[str, Any] = {"queueName" if native else "name": name, "arn": ARN + name}
+    if retention is not None:
+        props["messageRetentionSeconds"] = retention
     if target is not None:
         policy = {"deadLetterTargetArn": ARN + target, "maxReceiveCount": count}
         props["redrivePolicy"] = policy if native else json.dumps(policy)
@@ -51,6 +54,11 @@ CASES: list[tuple[list[PolicyResource], dict[str, Any], list[tuple[str, str]]]] 
     ([queue("work"), queue("dlq"), redrive("work", "dlq"), mapping("work")], {}, []),
     ([queue("work", native=True), mapping("work")], {}, [("work", "has no dead-letter queue")]),
     ([queue("work", "dlq", native=True), queue("dlq", native=True), mapping("work")], {}, []),
+    # a dead-letter queue that keeps messages for less time than its source
+    ([queue("work", "dlq", retention=1209600), queue("dlq"), mapping("work")], {},
+     [("work", "dead letters expire on arrival")]),
+    ([queue("work", "dlq"), queue("dlq", retention=60)], {}, [("work", "keeps messages 60 s, less than")]),
+    ([queue("work", "dlq", retention=345600), queue("dlq", retention=1209600)], {}, []),
     ([queue("lonely")], {"allowlist": [{"resource": TAIL, "reason": "fire-and-forget metrics"}]}, []),
     ([queue("lonely")], {"allowlist": [{"resource": f"urn:pulumi:dev::orderflow::{TAIL}", "reason": "metrics"}]},
      []),

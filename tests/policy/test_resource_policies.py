@@ -88,7 +88,35 @@ PRINCIPALS = [
     (statement("*", {"StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5", "*"]}}), "lets everyone"),
     (statement({"AWS": "arn:aws:iam::123456789012:role/a"}, key="NotPrincipal"), "NotPrincipal"),
     (statement("*", effect="Deny"), ""),
+    (statement("*", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}), ""),
+    (statement("*", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}), "lets everyone"),
+    (statement("*", {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), "lets everyone"),
+    (statement({"Service": "*.amazonaws.com"}), "every service that matches"),
 ]
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# grants outside policy documents: (type, props, expected)
+OTHERS = [
+    ("aws:s3/bucketAclV2:BucketAclV2", {"bucket": "orders", "acl": "public-read"}, "canned ACL 'public-read'"),
+    ("aws:s3/bucketAclV2:BucketAclV2", {"bucket": "orders", "acl": "private"}, ""),
+    ("aws:s3/bucketAclV2:BucketAclV2", {"bucket": "orders", "accessControlPolicy": {"grants": [{"grantee": {
+        "type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}, "permission": "READ"}]}},
+     "AllUsers"),
+    ("aws:kms/grant:Grant", {"keyId": KEY, "granteePrincipal": "arn:aws:iam::210987654321:role/x",
+                             "operations": ["Decrypt"]}, "lets account 210987654321"),
+    ("aws:kms/grant:Grant", {"keyId": KEY, "granteePrincipal": "arn:aws:iam::123456789012:role/worker",
+                             "operations": ["Decrypt", "CreateGrant"]}, "grant the key onward"),
+    ("aws:kms/grant:Grant", {"keyId": KEY, "granteePrincipal": "arn:aws:iam::123456789012:role/worker",
+                             "operations": ["Decrypt"]}, ""),
+]
+
+
+@pytest.mark.parametrize(("typ", "props", "expected"), OTHERS)
+def test_acls_and_key_grants(typ: str, props: dict[str, Any], expected: str) -> None:
+    found = check(RESOURCE_EXPOSURE, typ, props)
+    if expected:
+        assert len(found) == 1 and expected in found[0], found
+    else:
+        assert found == []
 
 
 @pytest.mark.parametrize(("st", "expected"), PRINCIPALS)
@@ -109,6 +137,9 @@ LAMBDA = [
     ("aws:lambda/permission:Permission", {"function": FN, "principal": "s3.amazonaws.com",
                                           "sourceArn": "arn:aws:s3:::orders"}, ""),
     ("aws:lambda/permission:Permission", {"function": FN, "principal": "210987654321"}, "account 210987654321"),
+    ("aws:lambda/permission:Permission", {"function": FN, "principal": "*", "sourceArn": "*"}, "lets everyone"),
+    ("aws:lambda/permission:Permission", {"function": FN, "principal": "*", "sourceArn": "arn:aws:s3:::*"},
+     "lets everyone"),
     ("aws:lambda/permission:Permission", {"function": FN, "principal": OWN}, ""),
     ("aws:lambda/permission:Permission", {"function": FN, "principal": "*", "functionUrlAuthType": "NONE"},
      "lets everyone"),
