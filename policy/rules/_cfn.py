@@ -19,6 +19,10 @@ from typing import Any
 
 import yaml
 
+from ._guard import check
+
+MAX_NODES = 200_000
+"""Values resolved per template at most: YAML aliases can make a small text stand for billions of values."""
 MAX_TEMPLATE = 1_048_576
 """CloudFormation's largest template body, in bytes, is 51,200 (1 MB from S3)
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html)."""
@@ -54,20 +58,28 @@ def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 _Loader.add_multi_constructor("!", _short_tag)
 
 
+def _load(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as error:
+        raise TemplateError(f"neither JSON nor YAML ({str(error).splitlines()[0]})") from None
+
+
 def parse(text: str) -> dict[str, Any]:
     """The template as objects; raises TemplateError."""
     if len(text) > MAX_TEMPLATE:
         raise TemplateError(f"{len(text)} characters, above CloudFormation's largest template")
     try:
-        document = json.loads(text)
-    except ValueError:
-        try:
-            document = yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError as error:
-            raise TemplateError(f"neither JSON nor YAML ({str(error).splitlines()[0]})") from None
+        document = _load(text)
+    except RecursionError:
+        raise TemplateError("nested deeper than a template can be") from None
     if not isinstance(document, dict):
         raise TemplateError("not a template object")
-    resolved = resolve(document)
+    resolved = resolve(document, budget=[MAX_NODES])
     return resolved if isinstance(resolved, dict) else {}
 
 
@@ -78,7 +90,7 @@ def _sub(value: Any) -> Any:
     return SUB_VARIABLE.sub(lambda m: PSEUDO.get(m.group(1), f"ref-{m.group(1)}"), text).replace("${!", "${")
 
 
-def _intrinsic(name: str, value: Any, depth: int) -> Any:
+def _intrinsic(name: str, value: Any, depth: int, budget: list[int]) -> Any:
     if name == "Ref":
         return PSEUDO.get(str(value), f"ref-{value}")
     if name == "Fn::GetAtt":
@@ -86,25 +98,31 @@ def _intrinsic(name: str, value: Any, depth: int) -> Any:
     if name == "Fn::Sub":
         return _sub(value)
     if name == "Fn::Join" and isinstance(value, list) and len(value) == 2 and isinstance(value[1], list):
-        parts = [resolve(p, depth + 1) for p in value[1]]
+        parts = [resolve(p, depth + 1, budget) for p in value[1]]
         return str(value[0]).join(p if isinstance(p, str) else "unresolved" for p in parts)
     if name == "Fn::If" and isinstance(value, list) and len(value) == 3:
-        return [resolve(value[1], depth + 1), resolve(value[2], depth + 1)]
+        return [resolve(value[1], depth + 1, budget), resolve(value[2], depth + 1, budget)]
     return "unresolved"
 
 
-def resolve(value: Any, depth: int = 0) -> Any:
-    """``value`` with intrinsic functions resolved (see the module docstring); depth-bounded."""
+def resolve(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """``value`` with intrinsic functions resolved (see the module docstring); bounded in depth and in values
+    (``budget``: values left; raises TemplateError when spent)."""
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TemplateError(f"more than {MAX_NODES} values (YAML aliases repeat what they name)")
+    check()
     if depth > 64:
         return "unresolved"
     if isinstance(value, dict):
         if len(value) == 1:
             (name, inner), = value.items()
             if name == "Ref" or (isinstance(name, str) and name.startswith("Fn::")):
-                return _intrinsic(name, inner, depth)
-        return {str(k): resolve(v, depth + 1) for k, v in value.items()}
+                return _intrinsic(name, inner, depth, budget)
+        return {str(k): resolve(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(v, depth + 1) for v in value]
+        return [resolve(v, depth + 1, budget) for v in value]
     return value
 
 

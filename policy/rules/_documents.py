@@ -131,7 +131,7 @@ class _Search:
             return
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict) and "Statement" in parsed:
             self.grants.documents.append(Document(_kind(path, parsed), path, parsed))

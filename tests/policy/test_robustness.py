@@ -37,6 +37,11 @@ MALFORMED: list[Any] = [
     {"deadLetterTargetArn": 5, "maxReceiveCount": "ten"},
     json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:q", "maxReceiveCount": "1e3"}),
     {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": "{not json"},
+    "[" * 100_000 + "]" * 100_000, '{"Statement": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    # a YAML bomb: nine aliases of nine aliases ... stand for 9**9 values in a few hundred characters
+    "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    + "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties: {Policies: *i}\n",
 ]
 READS: dict[str, list[str]] = {
     "aws:iam/rolePolicy:RolePolicy": ["policy"],
