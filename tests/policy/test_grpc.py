@@ -23,7 +23,9 @@ MANDATORY = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
 ADVISORY = analyzer_pb2.EnforcementLevel.Value("ADVISORY")
 REMEDIATE = analyzer_pb2.EnforcementLevel.Value("REMEDIATE")
 UNKNOWN = UNKNOWN_STRING_VALUE  # the engine's sentinel for a value not known in a preview
-WIDE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]})
+WIDE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})
+"""A wide grant only iam-least-privilege refuses: an action with resource-level permissions on every queue (the
+database decides), nothing that changes permissions."""
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
