@@ -35,6 +35,10 @@ DOCUMENT_KEYS = frozenset({"policy", "policydocument", "assumerolepolicy", "assu
 """Property names (lower case) whose string value must be a JSON policy document."""
 ATTACHING_KEYS = re.compile(r"^(managed)?policyarns?$", re.IGNORECASE)
 TEMPLATE_KEYS = frozenset({"templatebody", "template"})
+HIDING = frozenset({"AWS::CloudFormation::Stack", "AWS::CloudFormation::CustomResource", "AWS::Serverless::Application",
+                    "AWS::CloudFormation::StackSet"})
+"""Template resources whose grants are elsewhere: nested stacks and applications (their own templates), custom
+resources (a function's code runs at deploy time)."""
 GRANT_HINT = re.compile(r"Statement|polic|template|assume", re.IGNORECASE)
 
 
@@ -147,6 +151,9 @@ class _Search:
             self.grants.unreadable.append(f"{path} is not a readable CloudFormation template ({error})")
             return
         for logical, typ, props in _cfn.resources(template):
+            if typ in HIDING or typ.startswith("Custom::"):
+                self.grants.unreadable.append(f"{path}: {logical} ({typ}) runs code or a template the pack cannot "
+                                              f"read")
             self.walk(props, f"{path}: {logical} ({typ})", typ, depth + 1)
 
 

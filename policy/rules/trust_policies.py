@@ -17,12 +17,25 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, raw_props
 from ._documents import grants
 from ._guard import guarded
-from ._principals import accounts_in, condition_values, federated_problem, outsider, principals, restricted
+from ._principals import (
+    ACCOUNT,
+    accounts_in,
+    condition_values,
+    federated_problem,
+    outsider,
+    principals,
+    restricted,
+)
 
 NAME = "role-trust-policy"
 REMEDIATION = ("trust an AWS service, this account's named roles, another account only with sts:ExternalId, and an "
                "identity provider only with conditions on its audience and subject")
 WHO = frozenset({"aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:userid"})
+
+
+def _names_an_account(value: str) -> bool:
+    """An account id, or an ARN in an account: another account unless the role's own ARN says otherwise."""
+    return bool(accounts_in([value])) or bool(ACCOUNT.match(value.strip()))
 
 
 def trust_problems(document: Any, own: set[str]) -> Iterator[str]:
@@ -45,7 +58,7 @@ def trust_problems(document: Any, own: set[str]) -> Iterator[str]:
             who = outsider(kind, value, own)
             if who in ("everyone", "every account") and not restricted(st, WHO):
                 yield f"{where} lets {who} assume the role ({kind}: {value!r}), with no condition naming who"
-            elif kind == "AWS" and (who or not own) and outsider(kind, value, {"-"}) \
+            elif kind == "AWS" and (who or (not own and _names_an_account(value))) \
                     and condition_values(st, "sts:externalid") is None and not restricted(st, WHO):
                 yield f"{where} trusts {value!r} (another account) without sts:ExternalId"
 

@@ -71,6 +71,10 @@ SHAPES: list[tuple[list[tuple[str, str, dict[str, Any]]], set[tuple[str, str]]]]
      {("access-readable", "cfn")}),
     ([("aws:cloudformation/stack:Stack", "cfn", {"name": "s", "templateBody": "Resources: [unclosed"})],
      {("access-readable", "cfn")}),
+    ([("aws:cloudformation/stack:Stack", "nested", {"name": "s", "templateBody": json.dumps({"Resources": {
+        "Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://b.s3.amazonaws.com/t"}},
+        "Hook": {"Type": "Custom::Grant", "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:g"}}}})})],
+     {("access-readable", "nested")}),
     ([("command:local:Command", "grant", {"create": "aws iam put-role-policy --role-name w --policy-name p "
                                                     "--policy-document file://admin.json"})],
      {("access-readable", "grant")}),
