@@ -48,6 +48,25 @@ def matches_everything(value: str) -> bool:
     return text.startswith("arn:") and len(parts) > 4 and has_wildcard(parts[4]) and parts[4].strip("*?") == ""
 
 
+IDENTIFIERS = frozenset({"aws:principalorgid", "aws:principalaccount", "aws:sourceaccount", "aws:sourceowner",
+                         "aws:sourceorgid", "aws:userid", "aws:sourcevpc", "aws:sourcevpce"})
+"""Keys whose value is an identifier: any wildcard in it (``o-*``) lets in every organization, account or VPC."""
+ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def _meaningful(key: str, value: str) -> bool:
+    """Whether a condition value on ``key`` narrows who: not everything, no wildcard in an identifier, an ARN's
+    account exact."""
+    if matches_everything(value):
+        return False
+    if key in IDENTIFIERS:
+        return not has_wildcard(value)
+    if key in ARN_KEYS:
+        parts = value.split(":")
+        return len(parts) > 4 and not has_wildcard(parts[4]) and (bool(parts[4]) or parts[2] in ("s3", "sns"))
+    return True
+
+
 def condition_values(statement: dict[str, Any], key: str) -> list[str] | None:
     """The values a meaningful condition on ``key`` allows, or None when no condition restricts it."""
     condition = statement.get("Condition")
@@ -58,7 +77,7 @@ def condition_values(statement: dict[str, Any], key: str) -> list[str] | None:
             continue
         for name, values in tests.items():
             texts = [str(v) for v in as_list(values)]
-            if str(name).lower() == key and texts and not any(matches_everything(v) for v in texts):
+            if str(name).lower() == key and texts and all(_meaningful(key, v) for v in texts):
                 return texts
     return None
 
@@ -100,18 +119,18 @@ def outsider(kind: str, value: str, own: set[str]) -> str | None:
     return None
 
 
-def github_subject_problem(statement: dict[str, Any]) -> str | None:
+def github_subject_problem(statement: dict[str, Any], issuer: str = GITHUB) -> str | None:
     """Why a GitHub OIDC trust lets in more than named repositories, or None.
 
     GitHub's token carries ``sub`` = ``repo:OWNER/REPO:...``; a trust must pin owner and repository
     (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services)."""
-    subjects = condition_values(statement, f"{GITHUB}:sub")
+    subjects = condition_values(statement, f"{issuer}:sub")
     if subjects is None:
-        return f"no condition on {GITHUB}:sub: every GitHub repository's workflows may assume it"
+        return f"no condition on {issuer}:sub: every GitHub repository's workflows may assume it"
     for subject in subjects:
         match = GITHUB_SUBJECT.match(subject)
         if match is None or has_wildcard(match["owner"]) or has_wildcard(match["repo"]) or not match["repo"]:
-            return f"{GITHUB}:sub {subject!r} does not pin one owner/repository"
+            return f"{issuer}:sub {subject!r} does not pin one owner/repository"
     return None
 
 
@@ -120,8 +139,8 @@ def federated_problem(provider: str, statement: dict[str, Any]) -> str | None:
     host = provider.split("oidc-provider/", 1)[-1].lower()
     if has_wildcard(provider):
         return f"federated principal {provider!r} is a pattern"
-    if host.endswith(GITHUB):
-        return github_subject_problem(statement)
+    if GITHUB in host:  # github.com's issuer, or an enterprise's (token.actions.githubusercontent.com/SLUG)
+        return github_subject_problem(statement, host)
     keys = ("saml:aud", "saml:sub") if ":saml-provider/" in provider else (f"{host}:aud", f"{host}:sub",
                                                                             f"{host}:app_id", f"{host}:oaud")
     if any(condition_values(statement, k) is not None for k in keys):

@@ -11,13 +11,14 @@ from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceVali
 
 from ._asl import callback_tasks, machines
 from ._guard import guarded
+from .callback_timeout import run_time
 
 REMEDIATION = ("set HeartbeatSeconds above the queue's visibility timeout and below TimeoutSeconds, and have the "
                "worker send heartbeats")
 
 
 def heartbeat_problem(task: dict[str, Any]) -> str | None:
-    if "HeartbeatSecondsPath" in task:
+    if "HeartbeatSecondsPath" in task or run_time(task.get("HeartbeatSeconds")):
         return None
     if "HeartbeatSeconds" not in task:
         return "has no heartbeat"

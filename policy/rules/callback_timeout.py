@@ -46,9 +46,15 @@ def retries_on_timeout(task: dict[str, Any]) -> int:
     return attempts
 
 
+def run_time(value: Any) -> bool:
+    """A JSONata expression (``"{% $states.input.timeout %}"``), read at run time like a ``...Path``
+    (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html)."""
+    return isinstance(value, str) and value.strip().startswith("{%") and value.strip().endswith("%}")
+
+
 def timeout_problem(task: dict[str, Any], maximum: int, execution: int | None = None) -> str | None:
     """Why a callback task's timeout does not take effect, or None. ``execution``: the machine's own timeout."""
-    if "TimeoutSecondsPath" in task and "TimeoutSeconds" not in task:
+    if ("TimeoutSecondsPath" in task and "TimeoutSeconds" not in task) or run_time(task.get("TimeoutSeconds")):
         return None
     if "TimeoutSeconds" not in task:
         return "has no timeout"

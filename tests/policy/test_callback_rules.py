@@ -35,6 +35,7 @@ OK = task(TimeoutSeconds=60, HeartbeatSeconds=20)
 CASES = [
     (machine(OK), "STANDARD", "", False),
     (machine(task(TimeoutSecondsPath="$.t")), "STANDARD", "", False),
+    (machine(task(TimeoutSeconds="{% $states.input.timeout %}")), "STANDARD", "", False),  # JSONata, run time
     (machine(task()), "STANDARD", "has no timeout", False),
     (machine(task(TimeoutSeconds=99999999)), "STANDARD", "Step Functions' default", False),
     (machine(task(TimeoutSeconds=100000000)), "STANDARD", "Step Functions' default", False),
@@ -98,6 +99,7 @@ def test_the_longest_timeout_is_configurable() -> None:
 HEARTBEATS = [
     (OK, ""),
     (task(TimeoutSeconds=60, HeartbeatSecondsPath="$.beat"), ""),
+    (task(TimeoutSeconds=60, HeartbeatSeconds="{% $states.input.beat %}"), ""),
     (task(TimeoutSeconds=60), "has no heartbeat"),
     (task(TimeoutSeconds=60, HeartbeatSeconds=60), "can never fire"),
     (task(TimeoutSeconds=60, HeartbeatSeconds=600), "can never fire"),

@@ -92,6 +92,11 @@ PRINCIPALS = [
     (statement("*", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}), "lets everyone"),
     (statement("*", {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), "lets everyone"),
     (statement({"Service": "*.amazonaws.com"}), "every service that matches"),
+    (statement("*", {"StringLike": {"aws:PrincipalOrgID": "o-*"}}), "lets everyone"),
+    (statement("*", {"StringLike": {"aws:SourceAccount": "1234567890??"}}), "lets everyone"),
+    (statement("*", {"ArnLike": {"aws:SourceArn": "arn:aws:sns:us-east-1:*:orders"}}), "lets everyone"),
+    (statement("*", {"ArnLike": {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:orders-*"}}), ""),
+    (statement("*", {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::orders-bucket"}}), ""),
 ]
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # grants outside policy documents: (type, props, expected)

@@ -52,6 +52,10 @@ CASES = [
     (github("repo:acme/orders:*", "StringLikeIfExists"), "no condition on token.actions.githubusercontent.com:sub"),
     ({**trust({"Federated": GH}, {"StringEquals": AUD}), "Action": "sts:AssumeRoleWithWebIdentity"},
      "no condition on token.actions.githubusercontent.com:sub"),
+    ({**trust({"Federated": GH + "/acme"}, {"StringEquals": {"token.actions.githubusercontent.com/acme:aud":
+                                                              "sts.amazonaws.com"}}),
+      "Action": "sts:AssumeRoleWithWebIdentity"}, "no condition on token.actions.githubusercontent.com/acme:sub"),
+    (github("repo:acme/orders*"), "does not pin one owner/repository"),
     (trust({"Federated": "cognito-identity.amazonaws.com"},
            {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:1234"}}), ""),
     (trust({"Federated": "cognito-identity.amazonaws.com"}), "without a condition"),
