@@ -137,7 +137,7 @@ def _wrap(text: str, indent: int) -> list[str]:
 def short_type(typ: str) -> str:
     """``aws:iam/rolePolicy:RolePolicy`` -> ``iam/rolePolicy`` (the module and resource, as a reviewer reads it)."""
     parts = typ.split(":")
-    return parts[1] if len(parts) == 3 and parts[1] else typ
+    return parts[1] if len(parts) == 3 and parts[0] == "aws" and parts[1] else typ
 
 
 def _header(resource: str, typ: str) -> list[str]:

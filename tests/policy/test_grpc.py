@@ -196,6 +196,8 @@ REFUSED = [
      "queue-dead-letter: minMaxReceiveCount: 'five' is not of type 'integer'"),
     ({"iam-least-privilege": policy_config(MANDATORY, allowlist=[{"resource": "x"}])},
      "iam-least-privilege: allowlist.0: 'reason' is a required property"),
+    ({"iam-least-privilege": policy_config(MANDATORY, allowlist=[{"resource": "break-glass", "reason": "ops"}])},
+     "iam-least-privilege: allowlist.0.resource: \"break-glass\" names no single resource"),
 ]
 
 
