@@ -133,6 +133,7 @@ def resource_type_of(resource: str) -> tuple[str, str] | None:
         return None
     at = _wildcard_at(parts[5])
     prefix = parts[5] if at < 0 else parts[5][:at]
-    heads = [(_split(fmt.rest)[0], fmt.resource_type) for fmt in arn_formats(parts[2])]
-    found = [(len(head), kind) for head, kind in heads if head and prefix.startswith(head)]
-    return (parts[2].lower(), max(found)[1]) if found else None
+    # the longest literal head that the pattern starts with; among equals, the format with the fewest variables
+    found = [(len(head), -fmt.rest.count("${"), fmt.resource_type) for fmt in arn_formats(parts[2])
+             if (head := _split(fmt.rest)[0]) and prefix.startswith(head)]
+    return (parts[2].lower(), max(found)[2]) if found else None

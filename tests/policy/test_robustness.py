@@ -137,3 +137,16 @@ def test_a_pathological_pattern_is_judged_on_what_it_matches() -> None:
                             "Resource": "arn:aws:iam::123456789012:role/r"})}
     found = run(IAM_SCOPING, "aws:iam/rolePolicy:RolePolicy", props)
     assert len(found) == 1 and "change permissions (iam:" in found[0]
+
+
+def test_a_resource_past_its_time_bound_is_refused_and_the_next_is_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search loops check the per-resource deadline: with no time left the resource is refused, not hung on."""
+    from policy.rules import _guard
+
+    props = {"policy": doc({"Effect": "Allow", "Action": "sqs:Send*", "Resource": "*"})}
+    monkeypatch.setattr(_guard, "PER_RESOURCE_SECONDS", -1.0)
+    (found,) = run(IAM_SCOPING, "aws:iam/rolePolicy:RolePolicy", props)
+    assert "took more than -1 s, so it is refused" in found
+    monkeypatch.setattr(_guard, "PER_RESOURCE_SECONDS", 2.0)
+    (found,) = run(IAM_SCOPING, "aws:iam/rolePolicy:RolePolicy", props)
+    assert "support resource-level permissions" in found
