@@ -14,7 +14,7 @@ CASES = [
     (f"arn:aws:sqs:us-east-1:{A}:orders", None),
     (f"arn:aws:sqs:us-east-1:{A}:orders-*", "a wildcard resource name 'orders-*'"),
     (f"arn:aws:sqs:us-east-?:{A}:orders", "a wildcard region"),
-    (f"arn:aws:sqs:us-east-1:*:orders", "a wildcard account"),
+    ("arn:aws:sqs:us-east-1:*:orders", "a wildcard account"),
     (f"arn:*:sqs:us-east-1:{A}:orders", "a wildcard partition"),
     (f"arn:aws:s?s:us-east-1:{A}:orders", "a wildcard service"),
     ("arn:aws:sqs:*", "a pattern that is not an ARN"),
