@@ -42,6 +42,8 @@ class CallbackTask:
     runs_as: str
     where: str
     """"" at the top level, else the Map or Parallel states around it."""
+    scope: dict[str, Any]
+    """The ``States`` the task is one of (its Catch and Next name states there)."""
 
 
 def _kind(value: Any) -> str:
@@ -91,7 +93,7 @@ def callback_tasks(definition: Any, runs_as: str = "STANDARD", where: str = "",
             continue
         resource = state.get("Resource")
         if state.get("Type") == "Task" and isinstance(resource, str) and resource.endswith(".waitForTaskToken"):
-            yield CallbackTask(str(name), state, runs_as, where)
+            yield CallbackTask(str(name), state, runs_as, where, states)
         for inner, kind, what in _nested(state, runs_as):
             inside = f"{where} > " if where else ""
             yield from callback_tasks(inner, kind, f"{inside}{what} {name!r} ({kind})", depth + 1)

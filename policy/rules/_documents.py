@@ -33,7 +33,9 @@ DOCUMENT_KEYS = frozenset({"policy", "policydocument", "assumerolepolicy", "assu
                            "accesspolicies", "repositorypolicytext", "resourcepolicy", "inlinepolicy",
                            "lifecyclepolicytext"})
 """Property names (lower case) whose string value must be a JSON policy document."""
-ATTACHING_KEYS = re.compile(r"^(managed)?policyarns?$", re.IGNORECASE)
+ATTACHING_KEYS = re.compile(r"^((managed)?policyarns?|managedpolicies)$", re.IGNORECASE)
+"""``policyArn(s)``, ``managedPolicyArn(s)`` (pulumi-aws, aws-native, CloudFormation), ``managedPolicies`` (IAM
+Identity Center permission sets in aws-native)."""
 TEMPLATE_KEYS = frozenset({"templatebody", "template"})
 HIDING = frozenset({"AWS::CloudFormation::Stack", "AWS::CloudFormation::CustomResource", "AWS::Serverless::Application",
                     "AWS::CloudFormation::StackSet"})
@@ -119,6 +121,8 @@ class _Search:
                 for arn in v if isinstance(v, list) else [v]:
                     if isinstance(arn, str) and arn:
                         self.grants.attached.append((child, arn))
+                    else:
+                        self.walk(arn, child, name, depth + 1)
                 continue
             self.walk(v, child, name, depth + 1)
 

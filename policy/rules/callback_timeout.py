@@ -9,7 +9,8 @@ so no worker can still hold the task's message) waits for an answer that cannot 
 Two settings disable a timeout that is set: a ``Retry`` on ``States.Timeout`` (or ``States.ALL``) restarts the wait
 ``MaxAttempts`` times (3 when unset), so the task waits ``TimeoutSeconds x (1 + MaxAttempts)``; and a machine whose
 own ``TimeoutSeconds`` ends the execution first never reaches the task's timeout nor its Catch (a reservation to
-release, a rejection to send) (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+release, a rejection to send); and a Catch on ``States.Timeout`` that leads back to the task (through Pass, Wait or
+Task states, no Choice) starts the wait again (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
 ``TimeoutSecondsPath`` is read at run time and accepted.
 """
 
@@ -44,6 +45,25 @@ def retries_on_timeout(task: dict[str, Any]) -> int:
             value = retrier.get("MaxAttempts", 3)
             attempts = max(attempts, value if isinstance(value, int) and not isinstance(value, bool) else 3)
     return attempts
+
+
+def loops_back(name: str, task: dict[str, Any], states: dict[str, Any]) -> bool:
+    """Whether a Catch on States.Timeout (or States.ALL) leads back to the task without a choice on the way: the
+    timeout then restarts the wait for as long as the execution runs."""
+    catchers = task.get("Catch")
+    for catcher in catchers if isinstance(catchers, list) else []:
+        errors = catcher.get("ErrorEquals") if isinstance(catcher, dict) else None
+        if not (isinstance(errors, list) and {"States.Timeout", "States.ALL"} & {str(e) for e in errors}):
+            continue
+        at, seen = catcher.get("Next"), set[str]()
+        while isinstance(at, str) and at not in seen and len(seen) < 64:
+            if at == name:
+                return True
+            seen.add(at)
+            state = states.get(at)
+            at = state.get("Next") if isinstance(state, dict) and state.get("Type") in ("Pass", "Wait", "Task") \
+                else None
+    return False
 
 
 def run_time(value: Any) -> bool:
@@ -83,6 +103,9 @@ def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
         execution = _whole(machine.definition.get("TimeoutSeconds")) if isinstance(machine.definition, dict) else None
         for task in callback_tasks(machine.definition, machine.kind):
             problem = timeout_problem(task.state, maximum, execution)
+            if problem is None and loops_back(task.name, task.state, task.scope):
+                problem = ("catches States.Timeout into a path back to itself: each timeout starts the wait again, "
+                           "for as long as the execution runs")
             if problem:
                 where = " ".join(x for x in (machine.label, task.where) if x)
                 report_violation(f"{args.name}: callback task {task.name!r}{f' in {where}' if where else ''} "

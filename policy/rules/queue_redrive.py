@@ -7,7 +7,9 @@ whose redrive target is itself never moves a failing message anywhere. ``maxRece
 from 1 to 1,000 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
 A dead-letter queue that keeps messages for less time than its source loses them on arrival: a message keeps its
 original enqueue timestamp when it is moved, and AWS advises a longer retention on the dead-letter queue (same page;
-the default retention is 345,600 s).
+the default retention is 345,600 s). And a message that fails every time is received once per visibility timeout
+(30 s unless set): when ``maxReceiveCount`` receives take longer than the queue keeps the message, it expires before
+it is ever moved.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ QUEUES = frozenset({"aws:sqs/queue:Queue", "aws-native:sqs:Queue"})
 REDRIVE = "aws:sqs/redrivePolicy:RedrivePolicy"
 MAPPINGS = frozenset({"aws:lambda/eventSourceMapping:EventSourceMapping", "aws-native:lambda:EventSourceMapping"})
 DEFAULT_RETENTION = 345_600
+DEFAULT_VISIBILITY = 30
 REMEDIATION = ("give the queue its own dead-letter queue: redrivePolicy {deadLetterTargetArn: another queue, "
                "maxReceiveCount >= 5}")
 
@@ -90,6 +93,18 @@ def _expiring(r: Any, policy: Any, queues: dict[str, Any]) -> str | None:
     return None
 
 
+def _never_moved(r: Any, policy: Any) -> str | None:
+    count = receive_count(policy.get("maxReceiveCount")) if isinstance(policy, dict) else None
+    retention = _retention(r)
+    visibility = receive_count(judged(r, "visibilityTimeoutSeconds"))
+    if raw_props(r).get("visibilityTimeoutSeconds") is None:
+        visibility = DEFAULT_VISIBILITY
+    if count and retention and visibility and count * visibility >= retention:
+        return (f"{count} receives {visibility} s apart ({count * visibility} s) outlast the {retention} s the queue "
+                f"keeps a message: a failing message expires before it is moved to the dead-letter queue")
+    return None
+
+
 def _problem(name: str, policy: Any, minimum: int, consumed: bool) -> str | None:
     if not isinstance(policy, dict):
         read = " and a consumer reads it (being another queue's dead-letter queue is not enough)" if consumed else ""
@@ -123,7 +138,8 @@ def _validate(args: StackValidationArgs, report_violation: Any) -> None:
         if policy is None and is_unknown(name):
             raise UnknownInPreview(f"{r.name}: its name is not known in this preview, so whether it is a "
                                    f"dead-letter queue is judged when `pulumi up` registers it")
-        problem = _problem(name, policy, minimum, name in consumed) or _expiring(r, policy, queues)
+        problem = (_problem(name, policy, minimum, name in consumed) or _expiring(r, policy, queues)
+                   or _never_moved(r, policy))
         if problem:
             report_violation(f"{r.name}: {problem}. Fix: {REMEDIATION}.", r.urn)
 

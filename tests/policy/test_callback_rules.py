@@ -77,6 +77,17 @@ CASES = [
     ({**machine(task(TimeoutSeconds=200, Retry=[{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1}])),
       "TimeoutSeconds": 300}, "STANDARD", "the execution times out at 300 s", False),
     ({**machine(task(TimeoutSeconds=200)), "TimeoutSeconds": 300}, "STANDARD", "", False),
+    (machine({**task(TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "S"}])}), "STANDARD",
+     "path back to itself", False),
+    ({"StartAt": "S", "States": {
+        "S": {**task(TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Again"}])},
+        "Again": {"Type": "Pass", "Next": "S"}}}, "STANDARD", "path back to itself", False),
+    ({"StartAt": "S", "States": {
+        "S": {**task(TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Count"}])},
+        "Count": {"Type": "Choice", "Choices": [], "Default": "S"}}}, "STANDARD", "", False),
+    ({"StartAt": "S", "States": {
+        "S": {**task(TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Release"}])},
+        "Release": {"Type": "Pass", "End": True}}}, "STANDARD", "", False),
 ]
 
 

@@ -59,6 +59,10 @@ CASES: list[tuple[list[PolicyResource], dict[str, Any], list[tuple[str, str]]]] 
      [("work", "dead letters expire on arrival")]),
     ([queue("work", "dlq"), queue("dlq", retention=60)], {}, [("work", "keeps messages 60 s, less than")]),
     ([queue("work", "dlq", retention=345600), queue("dlq", retention=1209600)], {}, []),
+    # receives that outlast the retention: the message expires before it is moved
+    ([queue("work", "dlq", count=1000, retention=3600), queue("dlq", retention=1209600)], {},
+     [("work", "1000 receives 30 s apart (30000 s) outlast the 3600 s")]),
+    ([queue("work", "dlq", count=10, retention=3600), queue("dlq", retention=1209600)], {}, []),
     ([queue("lonely")], {"allowlist": [{"resource": TAIL, "reason": "fire-and-forget metrics"}]}, []),
     ([queue("lonely")], {"allowlist": [{"resource": f"urn:pulumi:dev::orderflow::{TAIL}", "reason": "metrics"}]},
      []),
