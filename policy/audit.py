@@ -9,8 +9,10 @@ provider defaults and computed values a real export carries after ``up`` (an SQS
 a function's ``timeout``). Where both hold a key the input wins: an output that differs (drift, a stale
 export) is not what the next ``up`` applies, and judging the input keeps the audit as strict as the pack. A
 judged value a stack export holds as a secret's ciphertext is reported at the rule's level (audit the
-``--show-secrets`` export instead). Exit 0 when no blocking (mandatory or remediate) rule is violated, 1 when
-one is, 2 for an unreadable export or a refused config (before anything is judged).
+``--show-secrets`` export instead). After the findings it names every resource an allowlist entry exempts (by its
+URN's type and name, with the reason) and every entry that exempts none. Exit 0 when no blocking (mandatory or
+remediate) rule is violated, 1 when one is, 2 for an unreadable export or a refused config (before anything is
+judged).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ ATTACHING = [
     ("aws-native:iam:Role", "managedPolicyArns", True),
     ("aws-native:iam:User", "managedPolicyArns", True),
     ("aws-native:iam:Group", "managedPolicyArns", True),
+    ("aws-native:sso:PermissionSet", "managedPolicies", True),
 ]
 # (policy ARN, the mandatory rule's message holds this ("" when not violated), AWS-managed advisory)
 MANAGED_ARNS = [
