@@ -79,10 +79,19 @@ class Grants:
         return self.attached
 
 
-def _kind(path: str, document: dict[str, Any]) -> str:
-    last = re.split(r"[.\[:\s]", path.rstrip("]"))[-1] if path else ""
-    if "assume" in path.rsplit(".", 1)[-1].lower() or "assume" in last.lower():
+IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:", "AWS::IAM::", "AWS::SSO::")
+"""Types whose documents (other than trust policies) are identity policies whatever they hold: IAM refuses a
+``Principal`` there, so one cannot move a grant out of the identity rules' sight."""
+TEMPLATE_TYPE = re.compile(r"\((AWS::\w+::\w+)\)")
+
+
+def _kind(path: str, document: dict[str, Any], resource_type: str) -> str:
+    last = path.rsplit(".", 1)[-1]
+    if "assume" in last.lower():
         return "trust"
+    in_template = TEMPLATE_TYPE.findall(path)
+    if (in_template[-1] if in_template else resource_type).startswith(IDENTITY_TYPES):
+        return "identity"
     statements = document.get("Statement")
     for st in statements if isinstance(statements, list) else [statements]:
         if isinstance(st, dict) and ("Principal" in st or "NotPrincipal" in st):
@@ -91,8 +100,9 @@ def _kind(path: str, document: dict[str, Any]) -> str:
 
 
 class _Search:
-    def __init__(self, grants: Grants) -> None:
+    def __init__(self, grants: Grants, resource_type: str) -> None:
         self.grants = grants
+        self.resource_type = resource_type
         self.nodes = 0
 
     def walk(self, value: Any, path: str, key: str, depth: int) -> None:
@@ -112,7 +122,7 @@ class _Search:
 
     def _object(self, value: dict[str, Any], path: str, depth: int) -> None:
         if "Statement" in value:
-            self.grants.documents.append(Document(_kind(path, value), path, value))
+            self.grants.documents.append(Document(_kind(path, value, self.resource_type), path, value))
             return
         for k, v in value.items():
             name = str(k)
@@ -142,7 +152,7 @@ class _Search:
         except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict) and "Statement" in parsed:
-            self.grants.documents.append(Document(_kind(path, parsed), path, parsed))
+            self.grants.documents.append(Document(_kind(path, parsed, self.resource_type), path, parsed))
         elif isinstance(parsed, dict):
             self.walk(parsed, path, key, depth + 1)
         elif lowered in DOCUMENT_KEYS and text:
@@ -167,7 +177,7 @@ def grants(args: Any) -> Grants:
     A property that may hold a grant but is not known (a preview) or encrypted (see :func:`_common.judged`) is kept
     in ``pending``: :meth:`Grants.of_kind` raises it for the rules that judge what it may hold."""
     found = Grants()
-    search = _Search(found)
+    search = _Search(found, str(args.resource_type))
     for key, value in raw_props(args).items():
         name = str(key)
         if not (ATTACHING_KEYS.match(name) or GRANT_HINT.search(name) or GRANT_HINT.search(_peek(value))):

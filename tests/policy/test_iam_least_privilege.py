@@ -157,3 +157,12 @@ def test_allowlist_names_one_resource_and_needs_a_reason(entry: str, exempt: boo
     assert (found == []) is exempt
     assert check(IAM_SCOPING, "aws:iam/rolePolicy:RolePolicy", props,
                  {"allowlist": [{"resource": entry, "reason": ""}]}) != []
+
+
+def test_a_principal_does_not_move_an_identity_policy_out_of_sight() -> None:
+    """IAM refuses a Principal in an identity policy; the pack judges it as the identity policy it is."""
+    statement = allow("sqs:SendMessage", "*", Principal={"AWS": "arn:aws:iam::123456789012:root"})
+    for typ in ("aws:iam/rolePolicy:RolePolicy", "aws-native:iam:ManagedPolicy"):
+        key = "policyDocument" if typ.startswith("aws-native") else "policy"
+        (found,) = check(IAM_SCOPING, typ, {key: doc(statement)})
+        assert "support resource-level permissions" in found
