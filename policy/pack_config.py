@@ -121,8 +121,8 @@ def _problems(policy: Any, options: Mapping[str, Any]) -> list[str]:
         message = error.message
         if error.validator == "pattern" and where.endswith(".resource"):
             message = (f"{json.dumps(error.instance)} names no single resource (a name is unique only per type and "
-                       f"parent): give its URN, or TYPE::NAME as the URN ends (e.g. "
-                       f"aws:sqs/queue:Queue::{error.instance})")
+                       f"parent): give its URN, or the URN's TYPE::NAME tail, the type with its parents' types "
+                       f"(e.g. orderflow:index:CallbackWorker$aws:sqs/queue:Queue::inventory-queue)")
         found.append(f"{policy.name}: {where}: {message}")
     return found
 
