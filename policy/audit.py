@@ -9,8 +9,10 @@ provider defaults and computed values a real export carries after ``up`` (an SQS
 a function's ``timeout``). Where both hold a key the input wins: an output that differs (drift, a stale
 export) is not what the next ``up`` applies, and judging the input keeps the audit as strict as the pack. A
 judged value a stack export holds as a secret's ciphertext is reported at the rule's level (audit the
-``--show-secrets`` export instead). Exit 0 when no blocking (mandatory or remediate) rule is violated, 1 when
-one is, 2 for an unreadable export or a refused config (before anything is judged).
+``--show-secrets`` export instead). After the findings it names every resource an allowlist entry exempts (by its
+URN's type and name, with the reason) and every entry that exempts none. Exit 0 when no blocking (mandatory or
+remediate) rule is violated, 1 when one is, 2 for an unreadable export or a refused config (before anything is
+judged).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResource, PolicyRes
 from .export_file import ExportError, load_export
 from .pack_config import ConfigError, PackConfig, parse, read, reconcile
 from .rules import POLICIES
-from .rules._common import Encrypted, NotJudgeable
+from .rules._common import Encrypted, NotJudgeable, allowlisted, urn_tail
 
 WIDTH = 80
 
@@ -47,6 +49,7 @@ class Violation:
     resource: str
     message: str
     type: str = ""
+    urn: str = ""
 
 
 def _options(parent: str | None) -> PolicyResourceOptions:
@@ -89,7 +92,8 @@ def _check(policy: Any, level: str, resources: list[dict[str, Any]], options: di
     def adder(default_urn: str) -> Add:
         def add(at: str, message: str, urn: str | None) -> None:
             target = urn or default_urn
-            violations.append(Violation(policy.name, at, target.rsplit("::", 1)[-1], message, types.get(target, "")))
+            violations.append(Violation(policy.name, at, target.rsplit("::", 1)[-1], message, types.get(target, ""),
+                                        target))
         return add
 
     if isinstance(policy, ResourceValidationPolicy):
@@ -135,7 +139,7 @@ def _wrap(text: str, indent: int) -> list[str]:
 def short_type(typ: str) -> str:
     """``aws:iam/rolePolicy:RolePolicy`` -> ``iam/rolePolicy`` (the module and resource, as a reviewer reads it)."""
     parts = typ.split(":")
-    return parts[1] if len(parts) == 3 and parts[1] else typ
+    return parts[1] if len(parts) == 3 and parts[0] == "aws" and parts[1] else typ
 
 
 def _header(resource: str, typ: str) -> list[str]:
@@ -143,15 +147,18 @@ def _header(resource: str, typ: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [resource]
 
 
-def report_lines(violations: list[Violation]) -> list[str]:
-    """The findings grouped by resource (named once), blocking first, wrapped to 80 columns."""
+def report_lines(violations: list[Violation], shared_names: frozenset[str] = frozenset()) -> list[str]:
+    """The findings grouped by resource (named once), blocking first, wrapped to 80 columns. A resource whose name
+    another resource of the stack shares (``shared_names``) is named by its URN's type and name."""
     lines: list[str] = []
     order = {"mandatory": 0, "advisory": 1}
-    by_resource: dict[tuple[str, str], list[Violation]] = {}
+    by_resource: dict[tuple[str, str, str], list[Violation]] = {}
     for v in violations:
-        by_resource.setdefault((v.resource, v.type), []).append(v)
-    for (resource, typ), found in by_resource.items():
-        lines += _header(resource, typ)
+        by_resource.setdefault((v.urn or v.resource, v.resource, v.type), []).append(v)
+    names = [resource for _, resource, _ in by_resource]
+    for (urn, resource, typ), found in by_resource.items():
+        shared = names.count(resource) > 1 or resource in shared_names
+        lines += _header(urn_tail(urn) if shared else resource, typ)
         for v in sorted(found, key=lambda v: order.get(v.level, 2)):
             lines.append(f"  {v.level.upper():9} {v.rule}")
             message = v.message.removeprefix(f"{resource}: ")
@@ -162,11 +169,20 @@ def report_lines(violations: list[Violation]) -> list[str]:
     return lines
 
 
-def allowed_lines(pack: PackConfig) -> list[str]:
+def allowed_lines(pack: PackConfig, resources: list[dict[str, Any]]) -> list[str]:
+    """Every resource an allowlist entry exempts, named by its URN's type and name, with the reason; and every entry
+    that exempts none (a stale or mistyped entry)."""
     lines: list[str] = []
     for name, rule in pack.rules.items():
+        if rule.level == "disabled":
+            continue
         for entry in rule.options.get("allowlist") or []:
-            lines += _wrap(f"allowed: {entry.get('resource', '')} ({name}): {entry.get('reason', '')}", 0)
+            matched = [r["urn"] for r in resources if allowlisted({"allowlist": [entry]}, r["urn"])]
+            for urn in matched:
+                lines += _wrap(f"allowed: {urn_tail(urn)} ({name}): {entry.get('reason', '')}", 0)
+            if not matched:
+                lines += _wrap(f"allowlist entry {entry.get('resource', '')!r} ({name}) exempts no resource of this "
+                               f"stack", 0)
     return lines
 
 
@@ -193,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     for warning in pack.warnings:
         print(f"warning: {args.config}: {warning}", file=sys.stderr)
     violations = evaluate(export, pack)
-    for line in report_lines(violations) + allowed_lines(pack):
+    resources = judged_resources(export)
+    names = [r["urn"].rsplit("::", 1)[-1] for r in resources]
+    shared = frozenset(n for n in names if names.count(n) > 1)
+    for line in report_lines(violations, shared) + allowed_lines(pack, resources):
         print(line)
     mandatory = sum(v.level == "mandatory" for v in violations)
     judged = len(judged_resources(export))

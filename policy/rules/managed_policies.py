@@ -1,10 +1,11 @@
-"""Rules: no AWS managed full-access policy (mandatory); any other AWS managed policy is reviewed (advisory).
+"""Rules: an attached AWS managed policy is judged by its document (mandatory when it grants every action of a
+service, NotAction, or anything :mod:`iam_escalation` refuses); any other AWS managed policy is reviewed (advisory).
 
-Every pulumi-aws resource type through which a managed policy is attached to an identity is judged (from the
-provider's API docs, https://www.pulumi.com/registry/packages/aws/api-docs/iam/ and .../ssoadmin/):
-the one-policy attachments of roles, users and groups, ``PolicyAttachment``, the exclusive attachments
-(``*PolicyAttachmentsExclusive``, the replacement for ``Role.managedPolicyArns``), ``Role.managedPolicyArns``
-itself, IAM Identity Center permission sets, and QuickSight IAM policy assignments.
+Attachments are found on any resource and provider (:mod:`_documents`: ``policyArn``, ``policyArns``,
+``managedPolicyArn(s)``, aws-native's and CloudFormation's ``ManagedPolicyArns``). The documents come from moto's
+maintained copy (:mod:`_managed`); an AWS managed policy missing from it cannot be read, and is refused unless
+allowlisted by URN with the reason. Customer managed policies are judged where they are declared
+(``iam-least-privilege``), or refused as unreadable by ``access-readable``.
 """
 
 from __future__ import annotations
@@ -12,71 +13,57 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-)
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
-from ._common import ALLOWLIST_SCHEMA, allowlisted, as_list, judged
+from . import _managed
+from ._common import ALLOWLIST_SCHEMA, allowlisted
+from ._documents import grants
+from ._guard import guarded
+from .iam_escalation import dangers, granted
+from .iam_scoping import problems
 
-ATTACHMENTS: dict[str, str] = {
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
-    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
-    "aws:iam/role:Role": "managedPolicyArns",
-    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
-    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": "managedPolicyArns",
-    "aws:quicksight/iamPolicyAssignment:IamPolicyAssignment": "policyArn",
-}
-"""Resource type -> the property holding the managed policy ARN(s) it attaches."""
-BROAD_SUFFIXES = ("FullAccess", "AdministratorAccess", "PowerUserAccess")
 REMEDIATION = "replace the managed policy with an inline policy granting the exact actions on the exact ARNs"
 
 
 def attached(args: ResourceValidationArgs) -> Iterator[str]:
-    """The managed policy ARNs a resource attaches; reads only the attaching property."""
-    key = ATTACHMENTS.get(args.resource_type)
-    if key is not None:
-        yield from (str(a) for a in as_list(judged(args, key)) if a)
+    """The AWS managed policy ARNs a resource attaches."""
+    yield from (arn for _, arn in grants(args).attached_arns() if _managed.is_aws_managed(arn))
 
 
-def is_aws_managed(arn: str) -> bool:
-    return ":iam::aws:policy/" in arn
-
-
-def is_broad(arn: str) -> bool:
-    return is_aws_managed(arn) and arn.rsplit("/", 1)[-1].endswith(BROAD_SUFFIXES)
+def too_broad(arn: str) -> str | None:
+    """Why an AWS managed policy is refused, or None when it is only to be reviewed."""
+    document = _managed.document(arn)
+    if document is None:
+        return f"is not in {_managed.source()}, so what it grants cannot be read"
+    found = [p for p in problems(document) if "every action" in p or "NotAction" in p or "NotResource" in p]
+    found += [f"grants {d}" for d in dangers(granted(document))]
+    return "; ".join(found[:3]) if found else None
 
 
 def _no_full_access(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+    if allowlisted(args.get_config(), args.urn):
         return
     for arn in attached(args):
-        if is_broad(arn):
-            report_violation(f"{args.name}: attaches the AWS managed policy {arn.rsplit('/', 1)[-1]}, which grants "
-                             f"full access. Fix: {REMEDIATION}.", None)
+        why = too_broad(arn)
+        if why:
+            report_violation(f"{args.name}: attaches the AWS managed policy {arn.rsplit('/', 1)[-1]}, which {why} "
+                             f"(per {_managed.source()}). Fix: {REMEDIATION}.", None)
 
 
 def _aws_managed(args: ResourceValidationArgs, report_violation: Any) -> None:
-    if args.resource_type not in ATTACHMENTS or allowlisted(args.get_config(), args.name):
+    if allowlisted(args.get_config(), args.urn):
         return
     for arn in attached(args):
-        if is_aws_managed(arn) and not is_broad(arn):
+        if not too_broad(arn):
             report_violation(f"{args.name}: attaches the AWS managed policy {arn.rsplit('/', 1)[-1]}, which AWS may "
                              f"widen at any time. Fix: {REMEDIATION}.", None)
 
 
 NO_FULL_ACCESS = ResourceValidationPolicy(
     name="no-full-access-managed-policies",
-    description="No AWS managed policy granting full access (*FullAccess, AdministratorAccess, PowerUserAccess).",
+    description="No AWS managed policy granting a whole service, NotAction, escalation or exposure (by its document).",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_no_full_access,
+    validate=guarded(_no_full_access),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )
@@ -84,7 +71,7 @@ AWS_MANAGED = ResourceValidationPolicy(
     name="aws-managed-policies",
     description="AWS managed policies are reviewed: their grants change without a change in the stack.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_aws_managed,
+    validate=guarded(_aws_managed),
     config_schema=PolicyConfigSchema(properties={"allowlist": ALLOWLIST_SCHEMA}),
     remediation_steps=REMEDIATION,
 )

@@ -7,6 +7,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
 from ._common import judged
+from ._guard import guarded
 
 REMEDIATION = "set sqsManagedSseEnabled: true, or kmsMasterKeyId to a customer-managed key"
 
@@ -22,6 +23,6 @@ POLICY = ResourceValidationPolicy(
     name="queue-encryption",
     description="SQS queues declare encryption at rest.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_validate,
+    validate=guarded(_validate),
     remediation_steps=REMEDIATION,
 )

@@ -20,6 +20,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
 from ._common import judged
+from ._guard import guarded
 
 FUNCTION = "aws:lambda/function:Function"
 DATA_FILE = ("data", "AdditionalSpecs", "LmbdRuntimeLifecycle.json")
@@ -89,13 +90,13 @@ CREATABLE = ResourceValidationPolicy(
     name="lambda-runtime-creatable",
     description="Lambda functions use a runtime AWS still lets you create and update functions with.",
     enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_blocked,
+    validate=guarded(_blocked),
     remediation_steps=REMEDIATION,
 )
 SUPPORTED = ResourceValidationPolicy(
     name="lambda-runtime-supported",
     description="Lambda functions use a runtime AWS has not deprecated.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_deprecated,
+    validate=guarded(_deprecated),
     remediation_steps=REMEDIATION,
 )

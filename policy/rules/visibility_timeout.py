@@ -14,6 +14,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
 
 from ._common import is_unknown, judged, raw_props
+from ._guard import guarded
 from .queue_redrive import queue_name
 
 LAMBDA_DEFAULT_TIMEOUT = 3
@@ -32,9 +33,16 @@ def function_name(reference: str) -> str:
     return parts[0]
 
 
-def _number(value: Any, default: int) -> int:
-    """A numeric setting, or the service's default when unset."""
-    return default if value is None else int(value)
+def _number(value: Any, default: int) -> int | None:
+    """A numeric setting, the service's default when unset, None when it is not a whole number (not judged here:
+    the provider refuses it)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    return int(value) if isinstance(value, str) and value.strip().isdigit() and len(value) < 10 else None
 
 
 def _index(args: StackValidationArgs, typ: str, name_of: Any) -> dict[str, Any]:
@@ -63,6 +71,8 @@ def _validate(args: StackValidationArgs, report_violation: Any) -> None:
         visibility = _number(judged(queue, "visibilityTimeoutSeconds"), SQS_DEFAULT_VISIBILITY)
         timeout = _number(judged(function, "timeout"), LAMBDA_DEFAULT_TIMEOUT)
         window = _number(judged(r, "maximumBatchingWindowInSeconds"), 0)
+        if visibility is None or timeout is None or window is None:
+            continue
         if visibility < 6 * timeout + window:
             report_violation(f"{queue.name}: visibility timeout {visibility}s is below 6 x the {timeout}s timeout of "
                              f"{function.name} + the {window}s batching window of {r.name}; records reappear while "
@@ -73,6 +83,6 @@ POLICY = StackValidationPolicy(
     name="queue-visibility-timeout",
     description="Queue visibility timeout >= 6 x the timeout of the function its mapping feeds + batching window.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_validate,
+    validate=guarded(_validate),
     remediation_steps=REMEDIATION,
 )

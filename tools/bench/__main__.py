@@ -9,7 +9,9 @@
   transaction conflicts on, once with the worker's old conflict handling (``CONFLICT_RETRY_ATTEMPTS=0``: a conflict
   is redelivered) and once with its default;
 - ``calls_per_record``: the worker's AWS calls per record on the normal path (handler measure);
-- ``capacity_orders_per_second`` / ``capacity_bound_by``: the prod stack's sustained rate on AWS (``capacity``).
+- ``capacity_orders_per_second`` / ``capacity_bound_by``: the prod stack's sustained rate on AWS (``capacity``);
+- ``audit_ratio``: the whole ``orderflow audit`` process on the dev stack against the pack at its baseline commit
+  (``audit``).
 
 ``--only SECTION`` (repeatable) runs some sections alone, for development; the output then holds their keys only.
 """
@@ -35,7 +37,7 @@ from moto import mock_aws
 from rich.console import Console
 from rich.table import Table
 
-from tools.bench import baselines, capacity, cost, flash_sale, throughput
+from tools.bench import audit, baselines, capacity, cost, flash_sale, throughput
 from tools.emulator.deploy import deploy
 from tools.emulator.faults import Faults
 from tools.emulator.poller import worker_clients
@@ -50,8 +52,8 @@ process) sustains with the extra deliveries faults cause. A burst beyond it make
 queue longer than HeartbeatSeconds, which fails orders (safely: the invariants still hold)."""
 TARGETS = {"handler_speedup": (">=", 8.0), "cold_import_ratio": ("<=", 1.5),
            "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0), "calls_per_record": ("<=", 2.1),
-           "synth_growth_20_vs_1": ("<=", 25.0), "flash_sale_failed": ("<=", 0)}
-SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity")
+           "synth_growth_20_vs_1": ("<=", 25.0), "flash_sale_failed": ("<=", 0), "audit_ratio": ("<=", 2.0)}
+SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity", "audit")
 FLASH_ORDERS = 500
 FLASH_RATE = 25.0
 """Flash-sale arrivals per second: the burst of a sale, as fast as the emulated dev stack (two environments in one
@@ -277,6 +279,11 @@ def measure(console: Console, args: argparse.Namespace, faults: Faults, wanted: 
         import_ours, import_boto3 = cold_import(prod)
         result.update(cold_import_seconds=round(import_ours, 4), boto3_import_seconds=round(import_boto3, 4),
                       cold_import_ratio=round(import_ours / import_boto3, 3))
+    if "audit" in wanted:
+        console.print(f"audit of the dev stack, ours and the pack at {audit.BASELINE_COMMIT}, interleaved ...")
+        path = logs / "bench-dev-export.json"
+        path.write_text(json.dumps(dev))
+        result.update(audit.measure(ROOT, path))
     if "synth" in wanted:
         console.print("synth 1 and 20 copies ...")
         synth = {"1": synth_seconds(1), "20": synth_seconds(20)}
@@ -380,6 +387,8 @@ def show(console: Console, r: dict[str, Any]) -> None:
                   f"{r['handler_calls_per_record']['tutorial_style']}", "", mark("calls_per_record"))
     table.add_row("prod capacity on AWS (orders/s)", f"{r['capacity_orders_per_second']}",
                   f"bound by {r['capacity_bound_by']}", "", "")
+    table.add_row("audit of the dev stack (s, whole process)", f"{r['audit_seconds']}",
+                  f"{r['audit_baseline_seconds']} ({r['audit_baseline']})", f"{r['audit_ratio']}x", mark("audit_ratio"))
     sale = r["flash_sale"]
     for name in ("default", "redelivery"):
         row = sale[name]

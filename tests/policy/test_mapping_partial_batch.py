@@ -22,6 +22,8 @@ CASES = [
     ("sqs with ReportBatchItemFailures", {"eventSourceArn": SQS, "functionResponseTypes": ["ReportBatchItemFailures"]},
      None),
     ("sqs without", {"eventSourceArn": SQS}, "SQS mapping without ReportBatchItemFailures"),
+    ("sqs with other types", {"eventSourceArn": SQS, "functionResponseTypes": ["Other"]},
+     "SQS mapping without ReportBatchItemFailures"),
     ("sqs, response types unknown", {"eventSourceArn": SQS, "functionResponseTypes": UNKNOWN}, "is not known"),
 ]
 
@@ -37,3 +39,18 @@ def test_only_sqs_mappings_are_read(case: str, props: dict[str, Any], expected: 
     assert (found == []) is (expected is None), found
     if expected:
         assert expected in found[0]
+
+
+def test_the_advisory_states_what_lambda_does() -> None:
+    """Q1: without ReportBatchItemFailures Lambda ignores the returned batchItemFailures: a normal return deletes the
+    whole batch (failed records lost), a raise returns the whole batch to the queue
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    args = ResourceValidationArgs(TYPE, {"eventSourceArn": SQS}, f"urn:pulumi:s::p::{TYPE}::m", "m", _options(None),
+                                  None, {})
+    found: list[str] = []
+    POLICY.validate(args, lambda message, urn=None: found.append(message))
+    (message,) = found
+    assert "ignores the batchItemFailures" in message
+    assert "returns normally the whole batch is deleted and the failed records are lost" in message
+    assert "when it raises the whole batch is retried" in message
+    assert "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html" in message
