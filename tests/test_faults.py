@@ -82,10 +82,13 @@ BROKEN = [
     ({"dead_letters": [FAILED_DLQ]}, "every poison message is in the DLQ"),
     ({"dead_letters": ["not json", json.dumps({"execution": ARN + "r"})]},
      "other DLQ messages belong to failed executions"),
-    # refused for want of stock, yet the final stock (3 of A, nothing failed, nothing given back) could serve it
+    # refused for want of stock, yet the final stock (3 of A, nothing failed, nothing given back) covers it
     ({"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=3))],
       "records": {"r": GOOD["records"]["r"]}, "dead_letters": POISON},
-     "every OutOfStock order exceeds the final stock"),
+     "no OutOfStock order whose demand the final stock covers"),
+    # the same with a failed execution in the run: judged all the same (what it gave back was never its to hold)
+    ({"executions": [*GOOD["executions"], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=2))]},
+     "no OutOfStock order whose demand the final stock covers"),
 ]
 
 # The same refusal is right when the final stock cannot serve it (4 of A asked, 3 left).
@@ -96,7 +99,7 @@ SERVED_RIGHT = {"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDE
 def test_an_out_of_stock_the_final_stock_cannot_serve_holds() -> None:
     results = check(**{**GOOD, **SERVED_RIGHT})
     assert [i.name for i in results if not i.holds] == []
-    assert results[-1].detail == "1 refused, none servable"
+    assert results[-1].detail == "1 refused, none covered"
 
 
 @pytest.mark.parametrize(("change", "broken"), BROKEN)

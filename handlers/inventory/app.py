@@ -60,7 +60,25 @@ logger = Logger()
 # s3transfer) would add about 60 ms to every cold start (`make bench`, cold_import_seconds).
 _session = botocore.session.get_session()
 sfn = _session.create_client("stepfunctions")
-stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"), CONFLICT_RETRY_ATTEMPTS)
+
+
+def execution_fate(execution: str) -> str:
+    """What a reservation's execution can still do with it (``inventory.holds``): ``"kept"`` (it succeeded with
+    it), ``"running"`` (its answer may still be accepted; also when Step Functions cannot say now), or
+    ``"ended"`` (stopped, timed out, failed, or no such execution of this workflow)."""
+    try:
+        execution_description = sfn.describe_execution(executionArn=execution)
+    except ClientError as error:
+        return "ended" if error.response["Error"]["Code"] in UNANSWERABLE_ERRORS else "running"
+    except BotoCoreError:
+        return "running"
+    if execution_description["status"] == "RUNNING":
+        return "running"
+    return "kept" if kept(execution_description) else "ended"
+
+
+stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"), CONFLICT_RETRY_ATTEMPTS,
+              fate=execution_fate)
 _current = threading.local()  # the record this thread handles: its token, to keep it out of every log line
 
 
@@ -183,6 +201,8 @@ def answer(envelope: Envelope, outcome: Outcome) -> str:
             raise
         settle_dead_token(envelope, outcome, code)
         return outcome.status
+    if outcome.reserved and outcome.execution == envelope.execution:  # its execution succeeded with it
+        stock.settled.add([item.sku for item in outcome.items], outcome.hold)
     logger.info("answered", extra={"status": outcome.status, "reason": outcome.reason, "detail": outcome.detail})
     return outcome.status
 
@@ -191,7 +211,7 @@ def give_back(envelope: Envelope, outcome: Outcome) -> bool:
     """Release what this message's execution holds for the order; False when it holds nothing."""
     if not (outcome.reserved and outcome.execution == envelope.execution):
         return False
-    return stock.release(outcome.order_id, outcome.items, envelope.execution)
+    return stock.release(outcome.order_id, outcome.items, envelope.execution, hold=outcome.hold)
 
 
 def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
@@ -200,7 +220,12 @@ def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
     execution = describe(envelope, outcome)
     if execution["status"] == "RUNNING" and owned:
         raise TransientError(f"{code} while the execution still runs; deciding when it ends")
-    released = give_back(envelope, outcome) if not kept(execution) else False
+    if kept(execution):
+        if owned:
+            stock.settled.add([item.sku for item in outcome.items], outcome.hold)
+        released = False
+    else:
+        released = give_back(envelope, outcome)
     logger.warning("task token is dead; message deleted",
                    extra={"error": code, "execution_status": execution["status"], "released": released})
 

@@ -230,11 +230,12 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
 
 
 def _seed(ddb: Any, table: str, inventory: dict[str, int]) -> None:
-    """Put each sku's stock; a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
+    """Put each sku's stock (and its empty map of unanswered reservations, ``handlers/inventory/holds.py``); a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
     input, named as such."""
     for sku, quantity in inventory.items():
         try:
-            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)},
+                                                "held": {"M": {}}})
         except ClientError as error:
             if error.response["Error"]["Code"] != "ValidationException":
                 raise
