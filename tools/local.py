@@ -28,7 +28,8 @@ from tools.synth import error_lines, stack_config, synthesize
 PROGRESS_SECONDS = 10.0
 """Without a terminal (a CI log), a progress line at most this often."""
 INJECTED = {"crash": ("crashBeforeReserve", "crashBeforeAnswer"), "duplicate": ("duplicateInBatch", "duplicateOnQueue"),
-            "throttle": ("throttle",), "poison": ("poison",), "stall": ("stall",)}
+            "throttle": ("throttle",), "poison": ("poison",), "stall": ("stall",), "stop": ("stopWhileWaiting",),
+            "timeout": ("timeoutWhileWaiting",)}
 """Each FAULTS key and the injected counts that carry it."""
 
 

@@ -50,8 +50,10 @@ FLUSH_MAX = 16
 """Settled entries one reservation removes from a sku item (the rest wait for the next one)."""
 SETTLED_MAX = 64
 """Settled keys one environment remembers per sku (older ones are left for a decision to remove)."""
+RESOLVE_BATCH = 25
+"""Entries one decision resolves before it tries again."""
 RESOLVE_AT_ONCE = 8
-"""Entries resolved concurrently by one decision."""
+"""Entries resolved concurrently."""
 
 Fate = Callable[[str], str]
 """An execution ARN -> ``"kept"`` (succeeded with its reservation), ``"running"`` or ``"ended"`` (cannot use it)."""
@@ -161,7 +163,7 @@ class Resolver:
 
     def resolve(self, sku: str, holds: list[Hold]) -> tuple[bool, int]:
         """(whether any entry was removed, units still held by RUNNING executions) for the first entries."""
-        batch = holds[:RESOLVE_AT_ONCE]
+        batch = holds[:RESOLVE_BATCH]
         fates = list(self._pool.map(self._settle, batch))
         done = [h.key for h, fate in zip(batch, fates, strict=True) if fate != "running"]
         running = sum(h.quantity for h, fate in zip(batch, fates, strict=True) if fate == "running")
