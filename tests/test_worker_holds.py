@@ -41,6 +41,11 @@ def one(order_id: str, sku: str = "A", quantity: int = 1) -> dict[str, Any]:
     return {"orderId": order_id, "items": [{"sku": sku, "quantity": quantity}]}
 
 
+def _run(emulated: Emulated, failed: dict[str, set[str]], label: str, handler: Any, record: dict[str, Any]) -> None:
+    response = handler({"Records": [record]}, LambdaContext(emulated.d.function.name, 256, 3))
+    failed[label] = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+
+
 def test_a_stopped_execution_waiting_on_the_queue_never_turns_a_live_order_away(emulated: Emulated) -> None:
     """Field case S1: X is stopped while its check waits; Y wants the same last unit. X's stale check and Y's check
     are handled at once by two environments (X first), every call taking 20 ms."""
@@ -55,13 +60,8 @@ def test_a_stopped_execution_waiting_on_the_queue_never_turns_a_live_order_away(
         y = emulated.start(one(f"y-{n}"), f"y-{n}")
         (y_check,) = emulated.receive()
         failed: dict[str, set[str]] = {}
-
-        def run(label: str, handler: Any, record: dict[str, Any]) -> None:
-            response = handler({"Records": [record]}, LambdaContext(emulated.d.function.name, 256, 3))
-            failed[label] = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-
-        threads = [threading.Thread(target=run, args=("x", emulated.handler, x_check)),
-                   threading.Thread(target=run, args=("y", second_handler, y_check))]
+        threads = [threading.Thread(target=_run, args=(emulated, failed, "x", emulated.handler, x_check)),
+                   threading.Thread(target=_run, args=(emulated, failed, "y", second_handler, y_check))]
         threads[0].start()
         time.sleep(0.005)
         threads[1].start()
