@@ -55,7 +55,19 @@ VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("VISIBILITY_TIMEOUT_SECONDS", st
 ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
 CONFLICT_RETRY_ATTEMPTS = int(os.environ.get("CONFLICT_RETRY_ATTEMPTS", "20"))
 
-logger = Logger()
+def log_json(record: dict[str, Any]) -> str:
+    """A log line as Powertools writes it (compact JSON, not ASCII-escaped), except that a character UTF-8 cannot
+    hold (a lone surrogate: JSON bodies may carry ``"\\ud800"``) is written as its JSON escape, so every line
+    can be written on Lambda's UTF-8 stdout and a failed record always leaves its line."""
+    text = json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")  # "\ud800" inside a JSON string
+    return text
+
+
+logger = Logger(json_serializer=log_json)
 # botocore's session, not boto3: the worker needs two plain clients, and boto3's own import (resources,
 # s3transfer) would add about 60 ms to every cold start (`make bench`, cold_import_seconds).
 _session = botocore.session.get_session()
@@ -126,13 +138,21 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
 
 def _peek(data: Any) -> dict[str, Any]:
     """The order id and execution of a decoded body, for the log, before it is checked (shortened, never the
-    token)."""
+    token; a value that is not a string or a number shows as its JSON type)."""
     if not isinstance(data, dict):
         return {}
     order = data.get("order")
     order_id = order.get("orderId") if isinstance(order, dict) else None
-    return {"order_id": str(order_id)[:100] if order_id is not None else None,
-            "execution": str(data["execution"])[:300] if "execution" in data else None, "action": str(data.get("action", "check"))[:20]}
+    return {"order_id": _scalar(order_id, 100), "execution": _scalar(data.get("execution"), 300),
+            "action": _scalar(data.get("action", "check"), 20)}
+
+
+def _scalar(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int | float | bool):
+        return str(value)[:limit]
+    return f"<{type(value).__name__}>"
 
 
 def _deadline(context: Any) -> float | None:
