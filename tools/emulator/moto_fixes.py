@@ -16,7 +16,12 @@ patches them once per process.
   a time; an execution whose interpreter thread fails ends FAILED (``States.Runtime``, cause names the emulator)
   instead of staying RUNNING; StopExecution aborts at once (ABORTED, no further state runs) and kills the
   execution's task tokens (a later SendTask* gets ``TaskTimedOut``); each state entered takes a StateTransition
-  token; SendTask* skip executions whose thread has not set up its environment yet.
+  token; SendTask* skip executions whose thread has not set up its environment yet. An answer or a heartbeat that
+  comes however early (right after the SQS message is sent, before the task has set up its heartbeat wait) is kept
+  and counts: moto's callback task (copied from LocalStack's ``state_task_service_callback.py``) set up the
+  heartbeat endpoint after the SQS call and then waited for a heartbeat without first reading an outcome already
+  stored, so an early SendTaskSuccess was lost and the task timed out; an early SendTaskHeartbeat got
+  ``InvalidToken``.
 """
 
 from __future__ import annotations
@@ -310,6 +315,7 @@ def _stepfunctions() -> None:
     CommonStateField._eval_body = eval_body  # type: ignore[method-assign]
     _executions()
     _tokens()
+    _early_answers()
 
 
 def _executions() -> None:
@@ -403,3 +409,37 @@ def _tokens() -> None:
 
         functools.update_wrapper(answer, method)  # callers that read the signature (a cause) see moto's own
         setattr(StepFunctionsParserBackend, name, answer)
+
+
+def _early_answers() -> None:
+    """However early an answer or a heartbeat comes, the waiting task sees it (see the module doc)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    setup = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+        endpoint = setup(self, heartbeat_seconds)  # assigned before the checks below: a later notify sees it
+        if self.get_outcome() is not None or getattr(self, "_orderflow_early_beat", False):
+            endpoint.notify()
+        return endpoint
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
+    notify_heartbeat = CallbackEndpoint.notify_heartbeat
+
+    def notify_heartbeat_early(self: Any) -> bool:
+        if self._heartbeat_endpoint is None:  # the task has not started waiting: the beat counts when it does
+            self._orderflow_early_beat = True
+            return True
+        return bool(notify_heartbeat(self))
+
+    CallbackEndpoint.notify_heartbeat = notify_heartbeat_early  # type: ignore[method-assign]
+    wait = StateTaskServiceCallback._wait_for_task_token_heartbeat
+
+    def wait_reading_first(self: Any, env: Any, callback_endpoint: Any, heartbeat_endpoint: Any) -> Any:
+        outcome = callback_endpoint.get_outcome()
+        return outcome if outcome is not None else wait(self, env, callback_endpoint, heartbeat_endpoint)
+
+    StateTaskServiceCallback._wait_for_task_token_heartbeat = wait_reading_first  # type: ignore[method-assign]
