@@ -21,7 +21,11 @@ patches them once per process.
   and counts: moto's callback task (copied from LocalStack's ``state_task_service_callback.py``) set up the
   heartbeat endpoint after the SQS call and then waited for a heartbeat without first reading an outcome already
   stored, so an early SendTaskSuccess was lost and the task timed out; an early SendTaskHeartbeat got
-  ``InvalidToken``.
+  ``InvalidToken``. A Task state whose input after Parameters is over the 256 KiB payload quota (262,144 bytes of
+  UTF-8, as are state outputs) fails with ``States.DataLimitExceeded``, and ``States.ALL`` in a Retry or Catch
+  matches neither ``States.DataLimitExceeded`` nor ``States.Runtime``: both end the execution unless named
+  explicitly (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html, "Error names").
+  moto sent the over-size message, got SQS's size error, retried it and caught it with States.ALL.
 """
 
 from __future__ import annotations
@@ -316,6 +320,7 @@ def _stepfunctions() -> None:
     _executions()
     _tokens()
     _early_answers()
+    _data_limit()
 
 
 def _executions() -> None:
@@ -443,3 +448,65 @@ def _early_answers() -> None:
         return outcome if outcome is not None else wait(self, env, callback_endpoint, heartbeat_endpoint)
 
     StateTaskServiceCallback._wait_for_task_token_heartbeat = wait_reading_first  # type: ignore[method-assign]
+
+
+PAYLOAD_BYTES = 262_144
+"""Step Functions' payload quota: 256 KiB of UTF-8 for a state's input (after Parameters) or output
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions)."""
+TERMINAL_ERRORS = ("States.DataLimitExceeded", "States.Runtime")
+"""Errors ``States.ALL`` does not match (concepts-error-handling.html)."""
+
+
+def _data_limit() -> None:
+    """States.DataLimitExceeded for a Task input over the quota after Parameters; terminal for States.ALL."""
+    from moto.stepfunctions.parser.asl.component.common.error_name import states_error_name
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    matches = ErrorEqualsDecl._eval_body
+
+    def eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        wildcard = ErrorEqualsDecl._STATE_ALL_ERROR in self.error_names
+        if wildcard and isinstance(error_name, states_error_name.StatesErrorName) \
+                and error_name.error_name in TERMINAL_ERRORS:
+            env.stack.pop()
+            env.stack.append(False)  # only an explicit name matches it
+            return
+        matches(self, env)
+
+    ErrorEqualsDecl._eval_body = eval_body  # type: ignore[method-assign]
+    before = StateTaskService._before_eval_execution
+
+    def before_eval_execution(self: Any, env: Any, resource_runtime_part: Any, raw_parameters: dict[str, Any],
+                              state_credentials: Any) -> None:
+        size = len(to_json_str(raw_parameters).encode("utf-8", "surrogatepass"))
+        if size > PAYLOAD_BYTES:
+            _fail_data_limit(self, env, f"The state '{self.name}' has an input of {size} bytes after Parameters, "
+                                        f"over the {PAYLOAD_BYTES}-byte payload quota.")
+        before(self, env, resource_runtime_part, raw_parameters, state_credentials)
+
+    StateTaskService._before_eval_execution = before_eval_execution  # type: ignore[method-assign]
+
+
+def _fail_data_limit(state: Any, env: Any, cause: str) -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    typ = StatesErrorNameType.StatesStatesDataLimitExceeded
+    raise FailureEventException(failure_event=FailureEvent(
+        env=env, error_name=StatesErrorName(typ=typ), event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(  # type: ignore[typeddict-item]
+            error=typ.to_name(), cause=cause, resourceType=state._get_sfn_resource_type(),
+            resource=state._get_sfn_resource()))))
