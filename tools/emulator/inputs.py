@@ -52,7 +52,7 @@ def load_orders(path: str, variable: str = "ORDERS") -> list[Any]:
 
     Raises InputError when the file cannot be read, is not JSON, or is not an array.
     """
-    orders = _read(path, variable)
+    orders = _read(path, variable, numbers=True)
     if not isinstance(orders, list):
         raise InputError(f"{variable} {path}: must be a JSON array of orders (each element one execution's "
                           f"input), got a JSON {_kind(orders)}")
@@ -65,7 +65,7 @@ def load_inventory(path: str, variable: str = "INVENTORY") -> dict[str, int]:
     Raises InputError when the file cannot be read, is not JSON, is not an object, or holds a sku or a
     stock the inventory table cannot store (see the module docstring for DynamoDB's limits).
     """
-    inventory = _read(path, variable)
+    inventory = _read(path, variable, numbers=False)  # its numbers are stocks, judged by stock_problem
     if not isinstance(inventory, dict):
         raise InputError(f"{variable} {path}: must be a JSON object mapping each sku to its stock "
                          f"(e.g. {{\"A\": 5}}), got a JSON {_kind(inventory)}")
@@ -99,6 +99,9 @@ def stock_problem(stock: Any) -> str | None:
     """Why ``stock`` is not a stock DynamoDB can store (a JSON integer >= 0 within its number limits), or None."""
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
         return "is not a JSON integer >= 0 (a stock counts units)"
+    if stock >= NUMBER_MAX_EXCLUSIVE or len(str(stock).rstrip("0")) > NUMBER_MAX_DIGITS:
+        return (f"is beyond a DynamoDB number (at most {NUMBER_MAX_DIGITS} significant digits, below 1E+126); "
+                f"use a smaller stock")
     if stock >= STOCK_MAX_EXCLUSIVE:
         return (f"has more than {NUMBER_MAX_DIGITS} digits: DynamoDB stores a number of at most "
                 f"{NUMBER_MAX_DIGITS} significant digits, so it could not count this stock down or up exactly; "
@@ -106,7 +109,9 @@ def stock_problem(stock: Any) -> str | None:
     return None
 
 
-def _read(path: str, variable: str) -> Any:
+def _read(path: str, variable: str, numbers: bool) -> Any:
+    """The JSON value of ``path``, refused (InputError) as the module doc says; ``numbers``: check every number
+    against DynamoDB's limits (else only the depth is checked)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -126,7 +131,7 @@ def _read(path: str, variable: str) -> Any:
                          f"{MAX_DEPTH} levels") from None
     except ValueError as error:
         raise InputError(f"{where}: not JSON: {error}") from None
-    _check_values(exact, where)
+    _check_values(exact, where, numbers)
     return json.loads(text)
 
 
@@ -149,7 +154,7 @@ def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
 
 
-def _check_values(value: Any, where: str) -> None:
+def _check_values(value: Any, where: str, numbers: bool) -> None:
     """Depth and numbers, walked without recursion (a file is refused at its first bad place, named)."""
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
@@ -161,7 +166,7 @@ def _check_values(value: Any, where: str) -> None:
             children = node.items() if isinstance(node, dict) else enumerate(node)
             stack.extend((child, f"{place}[{json.dumps(k, ensure_ascii=False) if isinstance(k, str) else k}]",
                           depth + 1) for k, child in reversed(list(children)))
-        elif isinstance(node, Decimal):
+        elif numbers and isinstance(node, Decimal):
             try:
                 check_number(str(node))
             except LimitError as error:

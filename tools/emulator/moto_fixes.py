@@ -464,7 +464,6 @@ def _data_limit() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
     )
-    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     matches = ErrorEqualsDecl._eval_body
 
@@ -483,7 +482,9 @@ def _data_limit() -> None:
 
     def before_eval_execution(self: Any, env: Any, resource_runtime_part: Any, raw_parameters: dict[str, Any],
                               state_credentials: Any) -> None:
-        size = len(to_json_str(raw_parameters).encode("utf-8", "surrogatepass"))
+        # compact UTF-8 JSON, the least any writer of the payload could count (never ASCII-escaped)
+        size = len(json.dumps(raw_parameters, ensure_ascii=False, separators=(",", ":"), default=str)
+                   .encode("utf-8", "surrogatepass"))
         if size > PAYLOAD_BYTES:
             _fail_data_limit(self, env, f"The state '{self.name}' has an input of {size} bytes after Parameters, "
                                         f"over the {PAYLOAD_BYTES}-byte payload quota.")

@@ -148,9 +148,11 @@ def _settle(sfn: Any, run: OrderRun) -> None:
     if run.status == "SUCCEEDED" and isinstance(output, dict) and output.get("status") in ("RESERVED", "REJECTED"):
         run.result = output["status"]
         run.reason = output.get("reason")
-    else:
-        run.result = "FAILED"
-        run.reason = desc.get("cause") or desc.get("error") or run.status
+    else:  # the failure path names the underlying error as its cause; an uncaught States.* error is its own
+        run.result = "FAILED"  # reason (the emulator's own fault keeps its cause, which says so)
+        error, cause = desc.get("error") or "", desc.get("cause") or ""
+        own = error.startswith("States.") and not cause.startswith("emulator fault")
+        run.reason = error if own else cause or error or run.status
 
 
 def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, int], *,
