@@ -113,6 +113,18 @@ def test_each_invariant_can_fail(change: dict[str, Any], broken: str | None) -> 
     assert [i.name for i in results if not i.holds] == ([broken] if broken else [])
 
 
+@pytest.mark.parametrize(("rows", "share"), [
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "FAILED")], (1, 2)),       # a valid order lost to a technical failure
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "ABORTED")], (1, 1)),      # a cancelled order is not a lost one
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "NOT_STARTED")], (1, 1)),
+    ([("REJECTED", "SUCCEEDED"), ("FAILED", "TIMED_OUT")], (0, 1)),
+])
+def test_reserved_share(rows: list[tuple[str, str]], share: tuple[int, int]) -> None:
+    from tools.emulator.invariants import reserved_share
+
+    assert reserved_share([(order("o", A=1), result, status) for result, status in rows]) == share
+
+
 @pytest.fixture(scope="module")
 def faults_export() -> dict[str, Any]:
     """Function timeout 2 s (visibility 12 s, heartbeat 24 s): short, yet longer than the emulator's batches."""

@@ -123,11 +123,12 @@ def reserved_share(runs: list[tuple[Any, str, str]]) -> tuple[int, int]:
     """(reserved, reserved + started valid orders that ended FAILED) from (order, result, status) rows.
 
     Every technical failure of a valid order counts as an order the stock would have allowed, so the share
-    reserved / allowed is a lower bound."""
+    reserved / allowed is a lower bound. An execution stopped by its caller (ABORTED) is a cancelled order, not a
+    lost one."""
     reserved = sum(1 for _, result, _ in runs if result == "RESERVED")
     lost = 0
     for order, result, status in runs:
-        if result != "FAILED" or status == "NOT_STARTED":
+        if result != "FAILED" or status in ("NOT_STARTED", "ABORTED"):
             continue
         try:
             _orders.parse_order(order)
