@@ -11,7 +11,9 @@ Per record: check the envelope whole (``inventory.envelope``) before any call, v
 - a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
   unless its execution succeeded with it; the message is deleted.
 Every failed record leaves one log line at WARNING or above (order id, execution, error class and message;
-never the task token); a rejection's cause is in the "answered" line. Heartbeats follow ``inventory.heartbeat``.
+never the task token), whatever its fields hold (``log_json``); a rejection's cause is in the "answered" line.
+Heartbeats follow ``inventory.heartbeat``; stock held by a reservation whose answer is not accepted yet follows
+``inventory.holds`` (an accepted answer settles it; ``execution_fate`` tells a decision what became of one).
 
 No Powertools Tracer: the X-Ray SDK it loads doubled the cold import (see ``make bench``); the function's
 Active tracing still records every invocation, and the state machine traces every execution.
