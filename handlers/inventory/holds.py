@@ -211,10 +211,10 @@ class Patience:
 
     An answer already on its way settles within a round trip or two; a holder whose environment crashed or froze
     settles only when its message comes back (a visibility timeout) or its task times out, and waiting longer in
-    the invocation for it would only hold the environment's whole batch (measured in the benchmark's faulted run:
-    waiting up to the deadline, 3 s on dev, kept a third of the environments' time)."""
+    the invocation for it would only hold the environment's whole batch (in the benchmark's faulted run, waits up to
+    the deadline, 3 s on dev, took about a third of the environments' time)."""
 
-    WAIT_SECONDS = 1.0
+    WAIT_SECONDS = 0.25
     RESERVE_SECONDS = 0.5
 
     def __init__(self, deadline: float | None) -> None:
