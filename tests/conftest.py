@@ -72,8 +72,10 @@ class Emulated:
         return boto3.client("dynamodb")
 
     def seed(self, stock: dict[str, int]) -> None:
+        """Each sku's item as the tools write it: its stock and an empty map of unanswered reservations."""
         for sku, quantity in stock.items():
-            self.ddb.put_item(TableName=self.d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+            self.ddb.put_item(TableName=self.d.table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)},
+                                                            "held": {"M": {}}})
 
     def stock(self, sku: str) -> int | None:
         item = self.ddb.get_item(TableName=self.d.table, Key={"pk": {"S": f"SKU#{sku}"}}).get("Item")

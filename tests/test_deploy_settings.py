@@ -116,17 +116,20 @@ def test_queue_measures_a_message_in_bytes(fast_export: dict[str, Any], body: st
 
 
 def test_an_order_near_256_kib_is_never_reserved(fast_export: dict[str, Any]) -> None:
-    """Field case C18: the task's message (order + token) is over the queue's 262,144 bytes."""
+    """Field cases C18, F2: the task's message (order + token) is over the 262,144 bytes of a state and a queue."""
     export = with_queue_outputs(fast_export, maxMessageSize=SQS_DEFAULT_MAX_MESSAGE_SIZE)
     orders = [near_256_kib_order("o-big"), {"orderId": "o-small", "items": [{"sku": "A", "quantity": 1}]}]
     assert len(json.dumps(orders[0]).encode()) == 262_102
     result = run_orders(export, orders, {"A": 5}, worker_log=io.StringIO(), check_least_privilege=False)
     assert [(r.order_id, r.status, r.result) for r in result.runs] == [
         ("o-big", "FAILED", "FAILED"), ("o-small", "SUCCEEDED", "RESERVED")]
-    assert result.runs[0].reason and result.runs[0].reason.startswith("SQS.")  # the SQS error's name
-    failed = result.histories["FAILED"]
-    causes = [e["taskFailedEventDetails"].get("cause", "") for e in failed if "taskFailedEventDetails" in e]
-    assert causes and all("Message must be shorter than 262144 bytes" in c for c in causes)
+    # the message built by Parameters (order + token + execution) is over Step Functions' 256 KiB state limit:
+    # States.DataLimitExceeded, terminal, which States.ALL does not catch (AWS's "Error handling" page), so the
+    # execution fails at the task, before any SQS call and without the failure path
+    assert result.runs[0].reason == "States.DataLimitExceeded"
+    entered = [e["stateEnteredEventDetails"]["name"] for e in result.histories["FAILED"]
+               if "stateEnteredEventDetails" in e]
+    assert entered == ["Check Inventory"]
     assert result.inventory == {"A": 4}
     assert all(i.holds for i in result.invariants), [i.as_json() for i in result.invariants]
 

@@ -3,6 +3,7 @@ that survives errors, and the batching window held."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Iterator
@@ -14,8 +15,9 @@ import pytest
 from moto import mock_aws
 
 from tools.emulator import moto_fixes
-from tools.emulator.deploy import FunctionSpec, MappingSpec
-from tools.emulator.poller import Poller, failed_ids
+from tools.emulator.deploy import FunctionSpec, MappingSpec, deploy
+from tools.emulator.poller import Poller, failed_ids, load_handler
+from tools.emulator.run import stop_running
 
 BATCH = {"m1", "m2"}
 # One row per handler response: the ids Lambda returns to the queue (None: the whole batch failed).
@@ -53,6 +55,11 @@ def handler(event, context):
         return {"batchItemFailures": [{"itemIdentifier": ""}]}
     if mode == "null":
         return {"batchItemFailures": [{"itemIdentifier": None}]}
+    if mode == "raise":
+        raise RuntimeError("a function error")
+    if mode == "partial":
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
+                                      if r["body"] == "bad"]}
     return {"batchItemFailures": []}
 '''
 
@@ -66,14 +73,15 @@ def queue() -> Iterator[tuple[Any, str]]:
         yield sqs, url
 
 
-def poller(tmp_path: Path, url: str, mode: str, *, batch_size: int = 10, window: int = 0) -> Poller:
+def poller(tmp_path: Path, url: str, mode: str, *, batch_size: int = 10, window: int = 0,
+           report_batch_item_failures: bool = True) -> Poller:
     (tmp_path / "stub_handler.py").write_text(STUB)
     spec = FunctionSpec(name="stub", handler="stub_handler.handler", code_path=str(tmp_path),
                         environment={"STUB_MODE": mode, "STUB_LOG": str(tmp_path / "batches.log")},
                         timeout=3, memory_mb=128)
     mapping = MappingSpec(queue_arn="arn:aws:sqs:us-east-1:123456789012:q", function_name="stub",
                           batch_size=batch_size, window_seconds=window, max_concurrency=1,
-                          report_batch_item_failures=True)
+                          report_batch_item_failures=report_batch_item_failures)
     return Poller(spec, mapping, url)
 
 
@@ -101,6 +109,36 @@ def test_C03_a_malformed_partial_batch_response_fails_the_whole_batch(queue: tup
     assert p.stats.invocations >= 1 and p.stats.malformedResponses == p.stats.invocations
     assert p.stats.deleted == 0 and p.stats.failures == p.stats.records
     assert depth(sqs, url) == 2  # both messages come back after their visibility timeout
+
+
+# One row per mapping setting and function outcome (field case Q1): the bodies left on the queue after one
+# invocation with a good and a bad record (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+BATCH_SEMANTICS = [
+    (True, "partial", ["bad"]),          # the listed record comes back, the other is deleted
+    (False, "partial", []),              # the response is not read: a normal return deletes both, the bad one is lost
+    (True, "raise", ["bad", "good"]),    # a function error returns the whole batch
+    (False, "raise", ["bad", "good"]),
+    (True, "ok", []),
+    (False, "ok", []),
+]
+
+
+@pytest.mark.parametrize(("report", "mode", "left"), BATCH_SEMANTICS)
+def test_Q1_lambda_batch_semantics_with_and_without_report_batch_item_failures(
+        queue: tuple[Any, str], tmp_path: Path, report: bool, mode: str, left: list[str]) -> None:
+    sqs, url = queue
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "2"})
+    sqs.send_message(QueueUrl=url, MessageBody="good")
+    sqs.send_message(QueueUrl=url, MessageBody="bad")
+    p = poller(tmp_path, url, mode, batch_size=2, window=5, report_batch_item_failures=report).start()
+    wait_for(lambda: p.stats.invocations >= 1)
+    p.stop()
+    assert p.stats.invocations == 1 and p.stats.records == 2
+    assert p.stats.deleted == 2 - len(left) and p.stats.failures == len(left)
+    assert depth(sqs, url) == len(left)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", []) \
+        if left else []  # back after the 2 s visibility timeout
+    assert sorted(m["Body"] for m in got) == left
 
 
 def test_the_poller_survives_a_failed_receive(queue: tuple[Any, str], tmp_path: Path,
@@ -187,3 +225,37 @@ def test_batches_reach_the_handler_whole(queue: tuple[Any, str], tmp_path: Path)
     p.stop()
     batches = [json.loads(line) for line in (tmp_path / "batches.log").read_text().splitlines()]
     assert batches == [["m0", "m1", "m2"]]
+
+
+def test_Q1_a_stack_without_report_batch_item_failures_loses_the_failed_record(dev_export: dict[str, Any]) -> None:
+    """The dev stack with ``functionResponseTypes`` removed from its mapping, as such a stack exports: one invocation
+    with a real check and a poison message. The worker reports the poison message failed; Lambda ignores that and
+    deletes both, so it never reaches the dead-letter queue."""
+    export = copy.deepcopy(dev_export)
+    for resource in export["deployment"]["resources"]:
+        if resource["type"] == "aws:lambda/eventSourceMapping:EventSourceMapping":
+            for part in ("inputs", "outputs"):
+                resource.get(part, {}).pop("functionResponseTypes", None)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        d = deploy(export)
+        try:
+            assert d.mapping.report_batch_item_failures is False
+            ddb, sqs, sfn = (boto3.client(s, region_name="us-east-1") for s in ("dynamodb", "sqs", "stepfunctions"))
+            ddb.put_item(TableName=d.table, Item={"pk": {"S": "SKU#A"}, "stock": {"N": "5"}, "held": {"M": {}}})
+            arn = sfn.start_execution(stateMachineArn=d.state_machine_arn, name="o-1", input=json.dumps(
+                {"orderId": "o-1", "items": [{"sku": "A", "quantity": 1}]}))["executionArn"]
+            sqs.send_message(QueueUrl=d.work_queue_url, MessageBody="this is not an order")
+            messages: list[dict[str, Any]] = []
+            deadline = time.time() + 20
+            while len(messages) < 2 and time.time() < deadline:
+                messages += sqs.receive_message(QueueUrl=d.work_queue_url, MaxNumberOfMessages=10,
+                                                MessageSystemAttributeNames=["All"]).get("Messages", [])
+            p = Poller(d.function, d.mapping, d.work_queue_url)
+            _, handler = load_handler(d.function)
+            p._invoke(sqs, handler, messages)
+            assert (p.stats.deleted, p.stats.failures) == (2, 0)
+            assert depth(sqs, d.work_queue_url) == 0 and depth(sqs, d.dlq_url) == 0
+            wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+            assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+        finally:
+            stop_running(d.state_machine_arn)

@@ -120,3 +120,43 @@ def test_start_execution_over_its_quota_is_throttled_and_not_carried_out(emulate
     assert throttled.get("StartExecution") == 1  # the one attempt, refused before moto saw it
     names = [x["name"] for x in e.sfn.list_executions(stateMachineArn=e.d.state_machine_arn)["executions"]]
     assert names == ["o-q1"]
+
+
+# -- States.DataLimitExceeded and States.Runtime: terminal, not matched by States.ALL (field case F2) ---------------
+def test_F2_a_check_message_over_the_payload_quota_fails_the_execution_with_data_limit_exceeded(
+        emulated: Emulated) -> None:
+    """The input fits StartExecution's 262,144 bytes; with the token and the execution ARN added by Parameters the
+    Check Inventory state's input does not. AWS: States.DataLimitExceeded, which States.ALL does not catch, so no
+    Release Reservation runs (nothing was sent, nothing can have been reserved) and the execution fails with it."""
+    filler = "x" * (262_144 - 200)
+    order = {"orderId": "big", "items": [{"sku": "A", "quantity": 1}], "note": filler}
+    assert len(json.dumps(order).encode()) <= 262_144
+    arn = emulated.start(order, "big")
+    description = emulated.wait(arn, timeout=30)
+    assert (description["status"], description["error"]) == ("FAILED", "States.DataLimitExceeded")
+    events = emulated.sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert entered == ["Check Inventory"]
+    assert emulated.queue_depth(emulated.d.work_queue_url) == 0
+
+
+def _machine(emulated: Emulated, name: str, catch: list[str]) -> str:
+    """A task whose Parameters name a path the input lacks: States.Runtime, raised inside the task, where Retry and
+    Catch are consulted."""
+    definition = {"StartAt": "Send", "States": {
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": emulated.d.work_queue_url, "MessageBody.$": "$.missing"}, "End": True,
+                 "Retry": [{"ErrorEquals": catch, "MaxAttempts": 2, "IntervalSeconds": 1}],
+                 "Catch": [{"ErrorEquals": catch, "Next": "Caught"}]},
+        "Caught": {"Type": "Pass", "Result": "caught", "End": True}}}
+    return str(emulated.sfn.create_state_machine(name=name, definition=json.dumps(definition),
+                                                 roleArn="arn:aws:iam::123456789012:role/any")["stateMachineArn"])
+
+
+def test_F2_states_all_neither_retries_nor_catches_states_runtime(emulated: Emulated) -> None:
+    machine = _machine(emulated, "runtime", ["States.ALL"])
+    arn = emulated.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    description = emulated.wait(arn, timeout=30)
+    assert (description["status"], description["error"]) == ("FAILED", "States.Runtime")
+    assert history(emulated, arn).count("TaskStateEntered") == 1
+    assert "PassStateEntered" not in history(emulated, arn)

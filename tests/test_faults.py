@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import Emulated
 from tools.bench.throughput import simulated_aws
 from tools.emulator.faults import Faults, FaultsError, Injector, poison_bodies
 from tools.emulator.invariants import Ended, check
+from tools.emulator.poller import worker_clients
 from tools.emulator.run import run_orders
 from tools.gen_orders import generate
 from tools.synth import synthesize
@@ -27,6 +29,9 @@ PARSING = [
     ("poison=1.5", "poison must be an integer from 0 to 1000, got '1.5'"),
     ("poison", "poison must be an integer from 0 to 1000"),
     ("stall=101", "stall must be an integer from 0 to 100"),
+    ("stop=0.1,timeout=0.05", {"stop": 0.1, "timeout": 0.05}),
+    ("stop=0.51", "stop must be a number from 0.0 to 0.5, got '0.51'"),
+    ("timeout=-1", "timeout must be a number from 0.0 to 0.5, got '-1'"),
     ("explode=1", "unknown key 'explode'"),
 ]
 
@@ -82,10 +87,13 @@ BROKEN = [
     ({"dead_letters": [FAILED_DLQ]}, "every poison message is in the DLQ"),
     ({"dead_letters": ["not json", json.dumps({"execution": ARN + "r"})]},
      "other DLQ messages belong to failed executions"),
-    # refused for want of stock, yet the final stock (3 of A, nothing failed, nothing given back) could serve it
+    # refused for want of stock, yet the final stock (3 of A, nothing failed, nothing given back) covers it
     ({"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=3))],
       "records": {"r": GOOD["records"]["r"]}, "dead_letters": POISON},
-     "every OutOfStock order exceeds the final stock"),
+     "no OutOfStock order whose demand the final stock covers"),
+    # the same with a failed execution in the run: judged all the same (what it gave back was never its to hold)
+    ({"executions": [*GOOD["executions"], Ended(ARN + "o", "SUCCEEDED", OUT_OF_STOCK, order("o", A=2))]},
+     "no OutOfStock order whose demand the final stock covers"),
 ]
 
 # The same refusal is right when the final stock cannot serve it (4 of A asked, 3 left).
@@ -96,13 +104,25 @@ SERVED_RIGHT = {"executions": [GOOD["executions"][0], Ended(ARN + "o", "SUCCEEDE
 def test_an_out_of_stock_the_final_stock_cannot_serve_holds() -> None:
     results = check(**{**GOOD, **SERVED_RIGHT})
     assert [i.name for i in results if not i.holds] == []
-    assert results[-1].detail == "1 refused, none servable"
+    assert results[-1].detail == "1 refused, none covered"
 
 
 @pytest.mark.parametrize(("change", "broken"), BROKEN)
 def test_each_invariant_can_fail(change: dict[str, Any], broken: str | None) -> None:
     results = check(**{**GOOD, **change})
     assert [i.name for i in results if not i.holds] == ([broken] if broken else [])
+
+
+@pytest.mark.parametrize(("rows", "share"), [
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "FAILED")], (1, 2)),       # a valid order lost to a technical failure
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "ABORTED")], (1, 1)),      # a cancelled order is not a lost one
+    ([("RESERVED", "SUCCEEDED"), ("FAILED", "NOT_STARTED")], (1, 1)),
+    ([("REJECTED", "SUCCEEDED"), ("FAILED", "TIMED_OUT")], (0, 1)),
+])
+def test_reserved_share(rows: list[tuple[str, str]], share: tuple[int, int]) -> None:
+    from tools.emulator.invariants import reserved_share
+
+    assert reserved_share([(order("o", A=1), result, status) for result, status in rows]) == share
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +147,25 @@ def test_faulted_run_keeps_every_invariant(faults_export: dict[str, Any]) -> Non
     contention = result.contention
     assert set(contention) == {"transactionConflicts", "conflictRetries", "throttled"}, contention
     assert isinstance(contention["transactionConflicts"], int) and isinstance(contention["throttled"], dict)
+
+
+def test_executions_ended_while_their_check_waits_keep_every_invariant(fast_export: dict[str, Any]) -> None:
+    """Field case S1 as a fault: stopped and timed-out executions whose checks still reach the worker race a live
+    order for the one unit of their sku (every call 20 ms, as the benchmark models AWS); no order is refused
+    stock the final stock still holds."""
+    orders = [{"orderId": f"{who}-{n}", "items": [{"sku": f"S{n}", "quantity": 1}]} for n in range(20) for who in "ab"]
+
+    def slow(module: Any) -> None:
+        for service, client in worker_clients(module):
+            client.meta.events.register_first(f"before-send.{service}", lambda **_: time.sleep(0.02))
+
+    result = run_orders(fast_export, orders, {f"S{n}": 1 for n in range(20)},
+                        faults=Faults.parse("stop=0.4,timeout=0.1,seed=5"), check_least_privilege=False,
+                        prepare=lambda d: {"on_environment": slow})
+    assert [(i.name, i.detail) for i in result.invariants if not i.holds] == []
+    assert result.injected["stopWhileWaiting"] > 0 and result.injected["timeoutWhileWaiting"] > 0, result.injected
+    statuses = {r.status for r in result.runs}
+    assert {"ABORTED", "FAILED", "SUCCEEDED"} <= statuses, statuses
 
 
 # -- each fault kind against the emulated service's state (field case M2) -------------------------------------------

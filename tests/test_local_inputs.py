@@ -26,7 +26,19 @@ DIGITS_39 = 123456789012345678901234567890123456789
     ('{"A": null}', 'INVENTORY {f}: bad stock for sku "A": null is not a JSON integer >= 0 (a stock counts units)'),
     (f'{{"A": {DIGITS_39}}}', f'INVENTORY {{f}}: bad stock for sku "A": {DIGITS_39} is beyond a DynamoDB number '
                               f'(at most 38 significant digits, below 1E+126); use a smaller stock'),
-    (f'{{"A": 1{"0" * 126}}}', 'INVENTORY {f}: bad stock for sku "A": 1' + "0" * 39),
+    (f'{{"A": 1{"0" * 126}}}', 'INVENTORY {f}: bad stock for sku "A": 1' + "0" * 39 + "... (127 characters) is "
+                               "beyond a DynamoDB number"),
+    # field case Z3: DynamoDB stores 1E+125, but not 1E+125 - 1: every order would fail to count it down
+    (f'{{"A": 1{"0" * 125}}}', 'INVENTORY {f}: bad stock for sku "A": 1' + "0" * 39 + "... (126 characters) has "
+                               "more than 38 digits"),
+    (f'{{"A": 1{"0" * 38}}}', 'INVENTORY {f}: bad stock for sku "A": 1' + "0" * 38 + " has more than 38 digits"),
+    ('{"A": 1, "B": 2, "A": 3}', 'INVENTORY {f}: key "A" appears more than once in one object; JSON keeps only one '
+                                 "of them: give each key once"),
+    ('{"A": NaN}', "INVENTORY {f}: not JSON: NaN is not a JSON value"),
+    ('{"A": Infinity}', "INVENTORY {f}: not JSON: Infinity is not a JSON value"),
+    ('{"A": ' + "[" * 2000 + "]" * 2000 + "}", "INVENTORY {f}: nested deeper than the JSON decoder reads (about "
+                                               "1,000 levels); at most 64 levels"),
+    ('{"A": ' + "[" * 64 + "]" * 64 + "}", 'INVENTORY {f}: nested more than 64 levels deep (at ["A"]' + "[0]" * 63),
     ('{"": 1}', 'INVENTORY {f}: bad sku "": a sku must not be empty; give each sku 1 to 2044 bytes (UTF-8)'),
     ('{"A\\ud800": 1}', "a sku must be Unicode text that UTF-8 can encode (it holds a lone surrogate)"),
     (json.dumps({LONG_SKU: 1}), 'INVENTORY {f}: bad sku "SSSS'),
@@ -45,7 +57,8 @@ def test_bad_inventory_is_one_line_naming_the_entries(tmp_path: Path, text: str,
     assert "\n" not in got
 
 
-@pytest.mark.parametrize("stock", [{"A": 0}, {"A": 10**37 * 9}, {"A": 10**125}, {"é" * 1022: 1}, {"S" * 2044: 3}])
+@pytest.mark.parametrize("stock", [{"A": 0}, {"A": 10**37 * 9}, {"A": 10**38 - 1}, {"é" * 1022: 1}, {"S" * 2044: 3},
+                                   {"é": 1, "e\u0301": 2, "E\u0301": 3}])  # skus compared byte for byte
 def test_stock_dynamodb_can_store_is_accepted(tmp_path: Path, stock: dict[str, int]) -> None:
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps(stock), encoding="utf-8")
@@ -63,6 +76,36 @@ def test_bad_orders_is_one_line(tmp_path: Path, text: str, message: str) -> None
     path.write_text(text)
     with pytest.raises(InputError, match="^" + message.format(f=path).replace("(", r"\(").replace(")", r"\)")):
         load_orders(str(path))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[{"orderId": "a", "orderId": "b"}]', 'ORDERS {f}: key "orderId" appears more than once in one object'),
+    ('[{"orderId": "a", "items": [{"sku": "A", "quantity": 1, "quantity": 2}]}]',
+     'ORDERS {f}: key "quantity" appears more than once in one object'),
+    ("[" * 5000 + "]" * 5000, "ORDERS {f}: nested deeper than the JSON decoder reads"),
+    ("[" * 65 + "]" * 65, "ORDERS {f}: nested more than 64 levels deep (at " + "[0]" * 64 + ")"),
+    ('[{"orderId": "a", "items": [{"sku": "A", "quantity": 1e400}]}]',
+     'ORDERS {f}: the number at [0]["items"][0]["quantity"] (1E+400) is beyond what DynamoDB stores: Number overflow'),
+    ('[{"orderId": "a", "items": [{"sku": "A", "quantity": 1e-131}]}]', "Number underflow"),
+    (f'[{{"orderId": "a", "items": [{{"sku": "A", "quantity": {DIGITS_39}}}]}}]', "more than 38 significant digits"),
+    ('[{"orderId": "a", "items": [{"sku": "A", "quantity": -Infinity}]}]', "ORDERS {f}: not JSON: -Infinity"),
+])
+def test_orders_beyond_dynamodb_or_json_are_refused_whole(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "orders.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as error:
+        load_orders(str(path))
+    assert str(error.value).startswith(message.format(f=path)) or message in str(error.value), str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_an_order_at_the_depth_limit_and_numbers_dynamodb_stores_are_run(tmp_path: Path) -> None:
+    path = tmp_path / "orders.json"
+    deep = "[" * 63 + "]" * 63
+    path.write_text(f'[{deep}, {{"orderId": "a", "items": [{{"sku": "A", "quantity": 2.5}}], "n": 1e-130}}, '
+                    f'{{"orderId": "b", "q": {"9" * 38}, "z": 0.0, "big": 9.9999999999999999999999999999999999999e125}}]')
+    orders = load_orders(str(path))
+    assert len(orders) == 3 and orders[1]["items"][0]["quantity"] == 2.5 and orders[2]["q"] == int("9" * 38)
 
 
 def test_orders_of_any_element_shape_are_run(tmp_path: Path) -> None:

@@ -151,11 +151,16 @@ def test_progress_lines_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> N
     clock = [1000.0]
     monkeypatch.setattr(tools.local.time, "monotonic", lambda: clock[0])
     out = io.StringIO()
-    report = _progress_lines(Console(file=out, width=80, force_terminal=False))
+    report = _progress_lines(Console(file=out, width=80, force_terminal=False, soft_wrap=True))  # as main() makes it
     for done in range(0, 60, 2):  # 30 reports, half a second apart
         clock[0] += 0.5
-        report(done, 150)
-    assert out.getvalue().splitlines() == [f"executions ended {d}/150, running {150 - d}" for d in (38,)]
+        report(done, 150, f"waiting for {150 - done} execution(s) to end")
+    assert out.getvalue().splitlines() == ["executions ended 38/150, running 112; waiting for 112 execution(s) to end"]
+    for _ in range(21):  # every execution ended: the line says what the run still waits for
+        clock[0] += 0.5
+        report(150, 150, "waiting for the work queue to drain: 0 visible, 7 in flight")
+    assert out.getvalue().splitlines()[-1] == ("executions ended 150/150, running 0; waiting for the work queue to "
+                                               "drain: 0 visible, 7 in flight")
     assert PROGRESS_SECONDS == 10.0
 
 

@@ -78,3 +78,49 @@ def test_concurrent_transactions_lose_no_update(ddb: Any) -> None:
         thread.join()
     assert items(ddb)["A"] == "0"
     assert conflicts, "eight threads on one item never conflicted"
+
+
+# -- Step Functions: an answer however early (field case F1) --------------------------------------------------------
+EARLY = [
+    ("success", "SUCCEEDED", {"orderId": "early", "status": "RESERVED", "items": []}),
+    ("failure", "SUCCEEDED", {"status": "REJECTED", "reason": "OutOfStock", "cause": "none left", "execution": "early"}),
+    ("heartbeat", "SUCCEEDED", {"orderId": "early", "status": "RESERVED", "items": []}),
+]
+
+
+@pytest.mark.parametrize(("answer", "status", "output"), EARLY, ids=[row[0] for row in EARLY])
+def test_an_answer_from_inside_the_sqs_send_is_delivered(emulated: Any, monkeypatch: pytest.MonkeyPatch,
+                                                         answer: str, status: str, output: dict[str, Any]) -> None:
+    """The worker answers while Step Functions' SendMessage has not even returned (the task has not set up its
+    heartbeat wait yet). On AWS the answer counts; moto's callback task lost it and timed out after HeartbeatSeconds
+    (36 s on dev), and an early heartbeat got InvalidToken."""
+    import json as json_module
+
+    from moto.sqs.models import SQSBackend
+
+    send = SQSBackend.send_message
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    heartbeats: list[str] = []
+
+    def send_and_answer(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        message = send(self, queue_name, message_body, *args, **kwargs)
+        token = json_module.loads(message_body).get("taskToken")
+        if token and answer == "success":
+            sfn.send_task_success(taskToken=token, output=json_module.dumps(output))
+        elif token and answer == "failure":
+            sfn.send_task_failure(taskToken=token, error="OutOfStock", cause="none left")
+        elif token:
+            sfn.send_task_heartbeat(taskToken=token)  # raises InvalidToken if the beat is refused
+            heartbeats.append(token)
+        return message
+
+    monkeypatch.setattr(SQSBackend, "send_message", send_and_answer)
+    emulated.seed({"A": 1})
+    arn = emulated.start({"orderId": "early", "items": [{"sku": "A", "quantity": 1}]}, "early")
+    if answer == "heartbeat":
+        (record,) = emulated.receive()
+        assert heartbeats == [json_module.loads(record["body"])["taskToken"]]
+        sfn.send_task_success(taskToken=heartbeats[0], output=json_module.dumps(output))
+    description = emulated.wait(arn, timeout=10)
+    assert description["status"] == status
+    assert json_module.loads(description["output"]) == output

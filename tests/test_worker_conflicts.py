@@ -55,8 +55,8 @@ VALIDATION = {"service_error_code": "ValidationException", "http_status_code": 4
                                  "maximum size limit of 2048 bytes"}
 PLAIN_CONFLICT = {"service_error_code": "TransactionConflictException", "http_status_code": 400,
                   "service_message": "Transaction is ongoing for the item"}
-STOCK_1 = {"pk": {"S": "SKU#A"}, "stock": {"N": "1"}}
-STOCK_5 = {"pk": {"S": "SKU#A"}, "stock": {"N": "5"}}
+STOCK_1 = {"pk": {"S": "SKU#A"}, "stock": {"N": "1"}, "held": {"M": {}}}
+STOCK_5 = {"pk": {"S": "SKU#A"}, "stock": {"N": "5"}, "held": {"M": {}}}
 OTHER = {"pk": {"S": "ORDER#o"}, "status": {"S": "RESERVED"}, "execution": {"S": "other"},
          "items": {"S": '[{"sku":"A","quantity":2}]'}}
 

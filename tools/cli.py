@@ -2,7 +2,8 @@
 
 Exit codes, the same for every command: 0 ok, 1 a violation or a broken invariant, 2 bad input (or a bad
 command line), 3 an internal error (a fault of the tool, not of the input: one line says so and where the full
-traceback was written), 130 interrupted (Ctrl-C). ``orderflow <command> --help`` shows the command's own options.
+traceback was written), 4 an operation on a deployed stack failed part-way (``stock``, ``smoke``: what was
+written and what was not is named), 130 interrupted (Ctrl-C). ``orderflow <command> --help`` shows the command's own options.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import NamedTuple
 
 INTERNAL_ERROR = 3
 """Exit code of an unexpected error inside a command (apart from 1, a violation, and 2, bad input)."""
+OPERATION_FAILED = 4
+"""Exit code of an operation on a deployed stack that failed part-way (some writes made, others not, each listed)."""
 INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT, as a shell reports it)."""
 

@@ -30,7 +30,8 @@ from tools.synth import error_lines, stack_config, synthesize
 PROGRESS_SECONDS = 10.0
 """Without a terminal (a CI log), a progress line at most this often."""
 INJECTED = {"crash": ("crashBeforeReserve", "crashBeforeAnswer"), "duplicate": ("duplicateInBatch", "duplicateOnQueue"),
-            "throttle": ("throttle",), "poison": ("poison",), "stall": ("stall",)}
+            "throttle": ("throttle",), "poison": ("poison",), "stall": ("stall",), "stop": ("stopWhileWaiting",),
+            "timeout": ("timeoutWhileWaiting",)}
 """Each FAULTS key and the injected counts that carry it."""
 
 
@@ -110,14 +111,15 @@ def _file(stack: str) -> str:
         return f"Pulumi.{stack}.yaml"
 
 
-def _progress_lines(console: Console) -> Callable[[int, int], None]:
-    """``executions ended 40/150, running 12`` every PROGRESS_SECONDS, for a log (no progress bar)."""
+def _progress_lines(console: Console) -> Callable[[int, int, str], None]:
+    """``executions ended 150/150, running 0; waiting for ...`` every PROGRESS_SECONDS, for a log (no bar)."""
     last = [time.monotonic()]
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int, waiting: str = "") -> None:
         if time.monotonic() - last[0] >= PROGRESS_SECONDS:
             last[0] = time.monotonic()
-            console.print(f"executions ended {done}/{total}, running {total - done}")
+            console.print(f"executions ended {done}/{total}, running {total - done}" + (f"; {waiting}" if waiting
+                                                                                       else ""), markup=False)
     return report
 
 
@@ -129,8 +131,10 @@ def _run(console: Console, export: dict[str, Any], orders: list[Any], inventory:
                               on_progress=_progress_lines(console))
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task("executions ended", total=len(orders))
-            return run_orders(export, orders, inventory, faults=faults, worker_log=log,
-                              on_progress=lambda done, total: progress.update(bar, completed=done, total=total))
+
+            def update(done: int, total: int, waiting: str = "") -> None:
+                progress.update(bar, completed=done, total=total, description=waiting or "executions ended")
+            return run_orders(export, orders, inventory, faults=faults, worker_log=log, on_progress=update)
 
 
 def _count(n: int, noun: str) -> str:

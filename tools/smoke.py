@@ -10,8 +10,11 @@ With the caller's AWS credentials, against the stack's real state machine, table
 5. write the summary JSON of `make local` to ``--summary``; remove the seeded skus and the run's order
    records (stopping any execution still running), whatever happened.
 
-The DLQ is read without hiding its messages (visibility timeout 0), and only the run's own are judged.
-Exit 0 when every invariant holds, 1 when one does not, 2 on bad input (outputs, credentials).
+The DLQ is read without hiding its messages (visibility timeout 0), and only the run's own are judged. Seeding
+and clean-up retry DynamoDB's transient errors with back-off (``tools.deployed.table``); an item that still
+cannot be written or removed is named, with the items that were.
+Exit 0 when every invariant holds, 1 when one does not, 2 on bad input (outputs, credentials), 4 when seeding or
+clean-up failed part-way (the error line names each item written, and each one left in the table).
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tools.cli import OPERATION_FAILED
 from tools.deployed.outputs import ORDER_PREFIX, SKU_PREFIX, DeployedError, Outputs, read_outputs
-from tools.deployed.table import read_stock
+from tools.deployed.table import TransientExhausted, read_stock, retrying
 from tools.emulator.deploy import Deployment
 from tools.emulator.invariants import Ended, Invariant, check
 from tools.emulator.run import OrderRun, RunResult
 
 POLL_SECONDS = 2.0
+
+
+class OperationFailed(Exception):
+    """A write of the smoke run failed after its retries; ``str()`` names what was written and what was not."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,38 @@ class Stack:
         self.state_machine = outputs.get("stateMachineArn")
         self.dlq_url = outputs.get("dlqUrl")
         self.ddb, self.sfn, self.sqs = (outputs.client(s) for s in ("dynamodb", "stepfunctions", "sqs"))
+        self.seeded: list[str] = []
+        self.left_behind: dict[str, str] = {}
+        """Keys the clean-up could not remove, with why."""
 
     def seed(self, plan: Plan) -> None:
+        """Write the plan's skus, each new (its own name), with the worker's empty map of unanswered reservations.
+        Raises OperationFailed naming the sku that could not be written and those that were."""
         for sku, stock in plan.stock.items():
-            self.ddb.put_item(TableName=self.table, Item={"pk": {"S": SKU_PREFIX + sku}, "stock": {"N": str(stock)}},
-                              ConditionExpression="attribute_not_exists(pk)")
+            item = {"pk": {"S": SKU_PREFIX + sku}, "stock": {"N": str(stock)}, "held": {"M": {}}}
+            try:
+                self._put_new(item)
+            except (TransientExhausted, ClientError, BotoCoreError) as error:
+                written = ", ".join(self.seeded) or "none"
+                raise OperationFailed(f"seeding sku {sku} failed: {_reason(error)} (seeded before it: {written})") \
+                    from error
+            self.seeded.append(sku)
+
+    def _delete(self, key: str) -> None:
+        retrying(lambda: self.ddb.delete_item(TableName=self.table, Key={"pk": {"S": key}}))
+
+    def _put_new(self, item: dict[str, Any]) -> None:
+        """A conditional put, retried; a refused condition after a retry is the earlier attempt's own write."""
+        try:
+            retrying(lambda: self.ddb.put_item(TableName=self.table, Item=item,
+                                               ConditionExpression="attribute_not_exists(pk)"))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            found = retrying(lambda: self.ddb.get_item(TableName=self.table, Key={"pk": item["pk"]},
+                                                       ConsistentRead=True)).get("Item")
+            if not found or found.get("stock") != item["stock"]:
+                raise
 
     def start(self, plan: Plan, runs: list[OrderRun]) -> None:
         """Start the plan's orders, appending each run as it starts (so a failed start leaves the others listed
@@ -118,12 +153,31 @@ class Stack:
         return [body for body in seen.values() if f"smoke-{plan.run}-" in body]
 
     def clean(self, plan: Plan, runs: list[OrderRun]) -> None:
-        for run in runs:
-            if run.arn and run.status in ("NOT_STARTED", "RUNNING"):
-                self.sfn.stop_execution(executionArn=run.arn, error="SmokeRunEnded")
-        keys = [SKU_PREFIX + sku for sku in plan.stock] + [ORDER_PREFIX + o for o in plan.order_ids]
-        for key in keys:
-            self.ddb.delete_item(TableName=self.table, Key={"pk": {"S": key}})
+        """Stop what still runs, then remove every seeded sku and order record, each on its own (retried); what
+        cannot be removed is kept in ``left_behind`` and the rest is removed all the same."""
+        try:
+            for run in runs:
+                if run.arn and run.status in ("NOT_STARTED", "RUNNING"):
+                    self.sfn.stop_execution(executionArn=run.arn, error="SmokeRunEnded")
+        finally:
+            keys = [SKU_PREFIX + sku for sku in plan.stock] + [ORDER_PREFIX + o for o in plan.order_ids]
+            for key in keys:
+                try:
+                    self._delete(key)
+                except (TransientExhausted, ClientError, BotoCoreError) as error:
+                    self.left_behind[key] = _reason(error)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return f"{error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"
+    return str(error) if isinstance(error, TransientExhausted) else f"{type(error).__name__}: {error}"
+
+
+def left_behind_line(stack: Stack) -> str:
+    """One line naming the items the clean-up could not remove, and what it did remove."""
+    left = ", ".join(f"{key} ({why})" for key, why in stack.left_behind.items())
+    return f"clean-up left {len(stack.left_behind)} item(s) in table {stack.table}: {left}; the others were removed"
 
 
 def settle(description: dict[str, Any], run: OrderRun) -> None:
@@ -183,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeployedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OperationFailed as error:
+        left = f"; {left_behind_line(stack)}" if stack.left_behind else "; what was seeded was removed again"
+        print(f"error: stack {args.stack}: {error}{left}", file=sys.stderr)
+        return OPERATION_FAILED
     except (BotoCoreError, ClientError) as error:
         print(f"error: stack {args.stack}: AWS: {error}; check the credentials (and that the stack is deployed)",
               file=sys.stderr)
@@ -196,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     for invariant in result.invariants:
         print(f"{'holds' if invariant.holds else 'BROKEN':6} {invariant.name}: {invariant.detail}")
     print(f"summary: {out}")
+    if stack.left_behind:
+        print(f"error: stack {args.stack}: {left_behind_line(stack)}", file=sys.stderr)
+        return OPERATION_FAILED
     return 0 if all(i.holds for i in result.invariants) else 1
 
 

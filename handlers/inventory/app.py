@@ -11,7 +11,9 @@ Per record: check the envelope whole (``inventory.envelope``) before any call, v
 - a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) -> the stock this order reserved is released
   unless its execution succeeded with it; the message is deleted.
 Every failed record leaves one log line at WARNING or above (order id, execution, error class and message;
-never the task token); a rejection's cause is in the "answered" line. Heartbeats follow ``inventory.heartbeat``.
+never the task token), whatever its fields hold (``log_json``); a rejection's cause is in the "answered" line.
+Heartbeats follow ``inventory.heartbeat``; stock held by a reservation whose answer is not accepted yet follows
+``inventory.holds`` (an accepted answer settles it; ``execution_fate`` tells a decision what became of one).
 
 No Powertools Tracer: the X-Ray SDK it loads doubled the cold import (see ``make bench``); the function's
 Active tracing still records every invocation, and the state machine traces every execution.
@@ -55,12 +57,42 @@ VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("VISIBILITY_TIMEOUT_SECONDS", st
 ANSWER_CONCURRENCY = int(os.environ.get("ANSWER_CONCURRENCY", "10"))
 CONFLICT_RETRY_ATTEMPTS = int(os.environ.get("CONFLICT_RETRY_ATTEMPTS", "20"))
 
-logger = Logger()
+def log_json(record: dict[str, Any]) -> str:
+    """A log line as Powertools writes it (compact JSON, not ASCII-escaped), except that a character UTF-8 cannot
+    hold (a lone surrogate: JSON bodies may carry ``"\\ud800"``) is written as its JSON escape, so every line
+    can be written on Lambda's UTF-8 stdout and a failed record always leaves its line."""
+    text = json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")  # "\ud800" inside a JSON string
+    return text
+
+
+logger = Logger(json_serializer=log_json)
 # botocore's session, not boto3: the worker needs two plain clients, and boto3's own import (resources,
 # s3transfer) would add about 60 ms to every cold start (`make bench`, cold_import_seconds).
 _session = botocore.session.get_session()
 sfn = _session.create_client("stepfunctions")
-stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"), CONFLICT_RETRY_ATTEMPTS)
+
+
+def execution_fate(execution: str) -> str:
+    """What a reservation's execution can still do with it (``inventory.holds``): ``"kept"`` (it succeeded with
+    it), ``"running"`` (its answer may still be accepted; also when Step Functions cannot say now), or
+    ``"ended"`` (stopped, timed out, failed, or no such execution of this workflow)."""
+    try:
+        execution_description = sfn.describe_execution(executionArn=execution)
+    except ClientError as error:
+        return "ended" if error.response["Error"]["Code"] in UNANSWERABLE_ERRORS else "running"
+    except BotoCoreError:
+        return "running"
+    if execution_description["status"] == "RUNNING":
+        return "running"
+    return "kept" if kept(execution_description) else "ended"
+
+
+stock = Stock(_session.create_client("dynamodb"), os.environ.get("TABLE_NAME", "inventory"), CONFLICT_RETRY_ATTEMPTS,
+              fate=execution_fate)
 _current = threading.local()  # the record this thread handles: its token, to keep it out of every log line
 
 
@@ -108,13 +140,21 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
 
 def _peek(data: Any) -> dict[str, Any]:
     """The order id and execution of a decoded body, for the log, before it is checked (shortened, never the
-    token)."""
+    token; a value that is not a string or a number shows as its JSON type)."""
     if not isinstance(data, dict):
         return {}
     order = data.get("order")
     order_id = order.get("orderId") if isinstance(order, dict) else None
-    return {"order_id": str(order_id)[:100] if order_id is not None else None,
-            "execution": str(data["execution"])[:300] if "execution" in data else None, "action": str(data.get("action", "check"))[:20]}
+    return {"order_id": _scalar(order_id, 100), "execution": _scalar(data.get("execution"), 300),
+            "action": _scalar(data.get("action", "check"), 20)}
+
+
+def _scalar(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int | float | bool):
+        return str(value)[:limit]
+    return f"<{type(value).__name__}>"
 
 
 def _deadline(context: Any) -> float | None:
@@ -169,6 +209,13 @@ def token_is_live(token: str) -> bool:
 
 def answer(envelope: Envelope, outcome: Outcome) -> str:
     try:
+        return _answer(envelope, outcome)
+    finally:
+        stock.settled.end(outcome.hold)
+
+
+def _answer(envelope: Envelope, outcome: Outcome) -> str:
+    try:
         if outcome.reserved:
             sfn.send_task_success(taskToken=envelope.token, output=outcome.output())
         else:
@@ -183,6 +230,8 @@ def answer(envelope: Envelope, outcome: Outcome) -> str:
             raise
         settle_dead_token(envelope, outcome, code)
         return outcome.status
+    if outcome.reserved and outcome.execution == envelope.execution:  # its execution succeeded with it
+        stock.settled.add([item.sku for item in outcome.items], outcome.hold)
     logger.info("answered", extra={"status": outcome.status, "reason": outcome.reason, "detail": outcome.detail})
     return outcome.status
 
@@ -191,7 +240,7 @@ def give_back(envelope: Envelope, outcome: Outcome) -> bool:
     """Release what this message's execution holds for the order; False when it holds nothing."""
     if not (outcome.reserved and outcome.execution == envelope.execution):
         return False
-    return stock.release(outcome.order_id, outcome.items, envelope.execution)
+    return stock.release(outcome.order_id, outcome.items, envelope.execution, hold=outcome.hold)
 
 
 def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
@@ -200,7 +249,12 @@ def settle_dead_token(envelope: Envelope, outcome: Outcome, code: str) -> None:
     execution = describe(envelope, outcome)
     if execution["status"] == "RUNNING" and owned:
         raise TransientError(f"{code} while the execution still runs; deciding when it ends")
-    released = give_back(envelope, outcome) if not kept(execution) else False
+    if kept(execution):
+        if owned:
+            stock.settled.add([item.sku for item in outcome.items], outcome.hold)
+        released = False
+    else:
+        released = give_back(envelope, outcome)
     logger.warning("task token is dead; message deleted",
                    extra={"error": code, "execution_status": execution["status"], "released": released})
 

@@ -63,6 +63,9 @@ def decode_body(body_text: str) -> Any:
         return json.loads(body_text)
     except (TypeError, ValueError) as error:
         raise UnanswerableMessage(f"body is not JSON: {error}") from error
+    except RecursionError as error:  # e.g. "[" * 1000: a body no check can ever be read from
+        raise UnanswerableMessage("body is JSON nested deeper than the decoder reads (about 1,000 levels)") \
+            from error
 
 
 def check_envelope(body: Any) -> Envelope:
@@ -86,5 +89,8 @@ def check_envelope(body: Any) -> Envelope:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=True)
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except RecursionError:
+        return f"a JSON {type(value).__name__} nested too deep to show"
     return text if len(text) <= 120 else text[:117] + "..."

@@ -5,8 +5,9 @@ and the stock decrements commit together or not at all, so a crash at any point 
 twice nor leave stock taken without a record saying by whom. (An idempotency record stored beside the
 work would leave an INPROGRESS window in which a crash after the decrement reserves again on retry.)
 
-Table layout: ``pk = "SKU#<sku>"`` holds ``stock``; ``pk = "ORDER#<orderId>"`` holds the order's result
-(``status`` RESERVED, REJECTED or RELEASED, ``items``, ``reason``, ``detail``, ``execution``).
+Table layout: ``pk = "SKU#<sku>"`` holds ``stock`` and ``held`` (the unanswered reservations, see below);
+``pk = "ORDER#<orderId>"`` holds the order's result (``status`` RESERVED, REJECTED or RELEASED, ``items``,
+``reason``, ``detail``, ``execution``, and ``hold``, a reservation's key in ``held``).
 
 **The order contract.** An order id identifies one order:
 - an order already RESERVED or REJECTED gets that recorded answer, for any execution and at once
@@ -24,9 +25,14 @@ Table layout: ``pk = "SKU#<sku>"`` holds ``stock``; ``pk = "ORDER#<orderId>"`` h
 (``inventory.orders``, ``inventory.limits``); a ValidationException that still comes back from DynamoDB is an
 InvalidOrder rejection, never a retry: the same request can only be refused again.
 
+**Unanswered reservations** (see ``inventory.holds``): stock counts as held by an execution only once its
+answer is accepted. Each reservation records itself on its skus' items (``held``) in the same transaction; a
+decision that finds a sku short while unanswered reservations hold enough of it resolves them first (gives back
+what an ended execution holds, waits for a running one) instead of answering OutOfStock.
+
 **Contention** (see ``inventory.conflicts``): a cancelled transaction is an OutOfStock or UnknownSku answer
 only when a cancellation reason says so with the item DynamoDB read in that decision (``ALL_OLD``): the sku
-missing, or its stock below the quantity. A conflict is retried in the invocation (bounded, jittered,
+missing, or its stock, plus every unit unanswered reservations hold, below the quantity. A conflict is retried in the invocation (bounded, jittered,
 deadline-aware), and the records of one environment touching a sku that conflicted take turns. Measured
 with the racing harness of ``tests/test_worker_conflicts.py`` (60 one-unit orders on one sku stocked 40,
 two environments handling batches of 10 at once, every transaction in flight 30 ms, AWS's conflict shape;
@@ -55,8 +61,9 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from inventory import limits
+from inventory import holds, limits
 from inventory.conflicts import Conflict, Retry, SkuLocks, is_conflict
+from inventory.holds import HELD, HOLD, MAX_HELD
 from inventory.orders import Item, Order, Rejection
 
 
@@ -74,6 +81,8 @@ class Outcome:
     detail: str = ""
     execution: str = ""
     order_id: str = ""
+    hold: str = ""
+    """The reservation's entry key in its skus' ``held`` maps (``inventory.holds``); "" when not reserved."""
 
     @property
     def reserved(self) -> bool:
@@ -98,22 +107,42 @@ _NEW_OR_RELEASED = "attribute_not_exists(pk) OR #s = :released"
 
 
 class Stock:
-    def __init__(self, client: Any, table: str, conflict_attempts: int = 20) -> None:
+    def __init__(self, client: Any, table: str, conflict_attempts: int = 20,
+                 fate: holds.Fate = lambda _: "running") -> None:
+        """``fate``: an execution ARN -> ``"kept"``, ``"running"`` or ``"ended"`` (see ``inventory.holds``); the
+        default knows nothing, so a decision that meets unanswered reservations waits, then retries later."""
         self._ddb = client
         self._table = table
         self.conflict_attempts = conflict_attempts
         self._locks = SkuLocks()
+        self.settled = holds.Settled()
+        self.resolver = holds.Resolver(client, table, fate, self._release_recorded, self.settled)
 
     def reserve(self, order: Order, execution: str, *, over_released: bool = False,
                 deadline: float | None = None) -> Outcome:
         """Take every item or none, and record the result under the order id, in one transaction.
 
         ``over_released``: the order's RELEASED record may be replaced (a fresh decision, see the module doc).
-        ``deadline``: ``time.monotonic()`` value after which conflicts are no longer retried here.
+        ``deadline``: ``time.monotonic()`` value after which conflicts are no longer retried here, nor unanswered
+        reservations waited for (``inventory.holds``).
         Returns the recorded Outcome (which may be another execution's, or RELEASED); raises TransientError.
         """
         skus = [item.sku for item in order.items]
-        return self._settle(skus, deadline, lambda: self._reserve_once(order, execution, over_released))
+        key = holds.new_key(order.order_id)
+        patience = holds.Patience(deadline)
+        prepared: set[str] = set()
+        while True:
+            try:
+                return self._settle(skus, deadline, lambda: self._reserve_once(order, execution, over_released, key))
+            except holds.Unprepared as missing:
+                if missing.sku in prepared:
+                    raise TransientError(f"{missing}, and giving it one did not hold") from missing
+                prepared.add(missing.sku)
+                self.resolver.prepare(missing.sku)
+            except holds.Unsettled as unsettled:
+                removed, local = self.resolver.resolve(unsettled.sku, unsettled.holds)
+                if not (removed and patience.left()) and not patience.wait(local):
+                    raise TransientError(f"{unsettled}; decided on a later delivery") from unsettled
 
     def _settle(self, skus: list[str], deadline: float | None, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` (hot skus taking turns), retrying conflicts; TransientError when they persist."""
@@ -131,12 +160,13 @@ class Stock:
         except Conflict as conflict:
             raise TransientError(f"write conflict after {retry.retried} retries: {conflict}") from conflict
 
-    def _reserve_once(self, order: Order, execution: str, over_released: bool) -> Outcome:
-        writes = [self._take(item) for item in order.items]
+    def _reserve_once(self, order: Order, execution: str, over_released: bool, key: str) -> Outcome:
+        flushed = {item.sku: self.settled.peek(item.sku) for item in order.items}
+        writes = [self._take(item, key, flushed[item.sku]) for item in order.items]
         writes.append({"Put": {
             "TableName": self._table,
             "Item": {**order_key(order.order_id), "status": {"S": "RESERVED"}, "execution": {"S": execution},
-                     "items": {"S": limits.to_json([i.as_json() for i in order.items])}},
+                     "items": {"S": limits.to_json([i.as_json() for i in order.items])}, HOLD: {"S": key}},
             **self._order_condition(over_released),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }})
@@ -144,7 +174,10 @@ class Stock:
             self._ddb.transact_write_items(TransactItems=writes)
         except ClientError as error:
             return self._cancelled(order, execution, over_released, error)
-        return Outcome(status="RESERVED", items=order.items, execution=execution, order_id=order.order_id)
+        for sku, keys in flushed.items():
+            self.settled.discard(sku, keys)
+        self.settled.begin(key)
+        return Outcome(status="RESERVED", items=order.items, execution=execution, order_id=order.order_id, hold=key)
 
     def _cancelled(self, order: Order, execution: str, over_released: bool, error: ClientError) -> Outcome:
         if is_conflict(error):
@@ -159,16 +192,14 @@ class Stock:
             return _outcome(old, order.order_id) if old else self.recorded(order.order_id)
         if any(reason.get("Code") == "ValidationError" for reason in reasons):
             return self._refused(order, execution, over_released, error)
-        for item, reason in zip(order.items, reasons, strict=False):
-            if reason.get("Code") != "ConditionalCheckFailed":
-                continue
-            if "Item" not in reason:
-                rejection = Rejection("UnknownSku", f"sku {item.sku!r} is not in the inventory")
+        failed = [(item, reason.get("Item")) for item, reason in zip(order.items, reasons, strict=False)
+                  if reason.get("Code") == "ConditionalCheckFailed"]
+        for item, old in failed:  # a sku that settles the answer, whatever the other skus hold
+            rejection = _rejection(item, old)
+            if rejection:
                 return self.record_rejection(order, rejection, execution, over_released)
-            if int(_stock(reason)) < item.quantity:
-                rejection = Rejection("OutOfStock", f"sku {item.sku!r}: {_stock(reason)} left, "
-                                                    f"{item.quantity} requested")
-                return self.record_rejection(order, rejection, execution, over_released)
+        for item, old in failed:  # short only by unanswered reservations, or their map needs room or creating
+            _unsettled(item, old or {})
         if any(reason.get("Code") in ("TransactionConflict", "ConditionalCheckFailed") for reason in reasons):
             raise Conflict(_describe(error)) from error  # the stock read could serve: not a decision
         raise TransientError(f"transaction cancelled: {_describe(error)}") from error
@@ -208,26 +239,37 @@ class Stock:
         return _outcome(item, order_id)
 
     def release(self, order_id: str, items: tuple[Item, ...], execution: str,
-                deadline: float | None = None) -> bool:
-        """Give back the stock ``execution`` reserved for the order, once; False when it holds none now."""
+                deadline: float | None = None, hold: str = "") -> bool:
+        """Give back the stock ``execution`` reserved for the order, once; False when it holds none now.
+        ``hold``: the reservation's entry key, when known: only that reservation is given back."""
         skus = [item.sku for item in items]
-        return self._settle(skus, deadline, lambda: self._release_once(order_id, items, execution))
+        released = self._settle(skus, deadline, lambda: self._release_once(order_id, items, execution, hold))
+        if released:
+            self.settled.add(skus, hold)
+        return released
 
-    def _release_once(self, order_id: str, items: tuple[Item, ...], execution: str) -> bool:
+    def _release_recorded(self, record: dict[str, Any]) -> bool:
+        """Give back the reservation a record (DynamoDB JSON) holds, for an execution that cannot use it."""
+        outcome = _outcome(record, record["pk"]["S"].removeprefix("ORDER#"))
+        return self.release(outcome.order_id, outcome.items, outcome.execution, hold=outcome.hold)
+
+    def _release_once(self, order_id: str, items: tuple[Item, ...], execution: str, hold: str) -> bool:
         writes: list[dict[str, Any]] = [{"Update": {
             "TableName": self._table,
             "Key": sku_key(item.sku),
             "UpdateExpression": "SET stock = stock + :q",
             "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}},
         }} for item in items]
+        names = {"#s": "status", "#e": "execution", **({"#h": HOLD} if hold else {})}
+        values = {":released": {"S": "RELEASED"}, ":reserved": {"S": "RESERVED"}, ":execution": {"S": execution},
+                  **({":hold": {"S": hold}} if hold else {})}
         writes.append({"Update": {
             "TableName": self._table,
             "Key": order_key(order_id),
             "UpdateExpression": "SET #s = :released",
-            "ConditionExpression": "#s = :reserved AND #e = :execution",
-            "ExpressionAttributeNames": {"#s": "status", "#e": "execution"},
-            "ExpressionAttributeValues": {":released": {"S": "RELEASED"}, ":reserved": {"S": "RESERVED"},
-                                          ":execution": {"S": execution}},
+            "ConditionExpression": "#s = :reserved AND #e = :execution" + (" AND #h = :hold" if hold else ""),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }})
         try:
             self._ddb.transact_write_items(TransactItems=writes)
@@ -253,7 +295,8 @@ class Stock:
             return "OTHER_EXECUTION"  # the order id's record belongs to another execution: not ours to touch
         if not outcome.reserved:
             return outcome.status  # REJECTED, or RELEASED already
-        return "RELEASED" if self.release(order_id, outcome.items, execution, deadline) else "ALREADY_RELEASED"
+        released = self.release(order_id, outcome.items, execution, deadline, hold=outcome.hold)
+        return "RELEASED" if released else "ALREADY_RELEASED"
 
     def _tombstone(self, order_id: str, execution: str) -> None:
         try:
@@ -273,13 +316,18 @@ class Stock:
         return {"ConditionExpression": _NEW_OR_RELEASED, "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {":released": {"S": "RELEASED"}}}
 
-    def _take(self, item: Item) -> dict[str, Any]:
+    def _take(self, item: Item, key: str, flush: tuple[str, ...]) -> dict[str, Any]:
+        """Take the item's quantity and record the hold ``key`` (``inventory.holds``); remove ``flush``, entries
+        this environment saw settle."""
+        remove = " REMOVE " + ", ".join(f"#h.#f{i}" for i in range(len(flush))) if flush else ""
         return {"Update": {
             "TableName": self._table,
             "Key": sku_key(item.sku),
-            "UpdateExpression": "SET stock = stock - :q",
-            "ConditionExpression": "attribute_exists(pk) AND stock >= :q",
-            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}},
+            "UpdateExpression": f"SET stock = stock - :q, #h.#k = :q{remove}",
+            "ConditionExpression": "attribute_exists(pk) AND stock >= :q AND attribute_exists(#h) "
+                                   "AND size(#h) < :max",
+            "ExpressionAttributeNames": {"#h": HELD, "#k": key, **{f"#f{i}": f for i, f in enumerate(flush)}},
+            "ExpressionAttributeValues": {":q": {"N": str(item.quantity)}, ":max": {"N": str(MAX_HELD)}},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }}
 
@@ -293,7 +341,31 @@ def _outcome(item: dict[str, Any], order_id: str) -> Outcome:
         detail=item.get("detail", {}).get("S", ""),
         execution=item.get("execution", {}).get("S", ""),
         order_id=order_id,
+        hold=item.get(HOLD, {}).get("S", ""),
     )
+
+
+def _rejection(item: Item, old: dict[str, Any] | None) -> Rejection | None:
+    """The answer a failed condition on a sku item settles: UnknownSku, or OutOfStock when even every unit held by
+    an unanswered reservation could not make up the difference (``inventory.holds``); else None."""
+    if old is None:
+        return Rejection("UnknownSku", f"sku {item.sku!r} is not in the inventory")
+    stock = int(old.get("stock", {}).get("N", "0"))
+    held = holds.holds_of(old) or []
+    if stock + sum(h.quantity for h in held) < item.quantity:
+        return Rejection("OutOfStock", f"sku {item.sku!r}: {stock} left, {item.quantity} requested")
+    return None
+
+
+def _unsettled(item: Item, old: dict[str, Any]) -> None:
+    """Raise what keeps a sku item from deciding: no ``held`` map, a full one, or units held unanswered."""
+    held = holds.holds_of(old)
+    if held is None:
+        raise holds.Unprepared(item.sku)
+    if int(old.get("stock", {}).get("N", "0")) < item.quantity:
+        raise holds.Unsettled(item.sku, held, short=True)
+    if len(held) >= MAX_HELD:
+        raise holds.Unsettled(item.sku, held, short=False)
 
 
 def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:
@@ -307,7 +379,3 @@ def _describe(error: ClientError) -> str:
     reasons = error.response.get("CancellationReasons")
     codes = f" {[r.get('Code') for r in reasons]}" if reasons else ""
     return f"{error.response['Error']['Code']}{codes}"
-
-
-def _stock(reason: dict[str, Any]) -> str:
-    return str(reason.get("Item", {}).get("stock", {}).get("N", "0"))

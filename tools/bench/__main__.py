@@ -45,7 +45,8 @@ from tools.emulator.run import RunResult, run_orders
 from tools.gen_orders import generate
 from tools.synth import ROOT, synthesize
 
-FAULTS = "crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=2"
+FAULTS = "crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=2,stop=0.02,timeout=0.01"
+"""The faulted run: every fault kind, stops and timeouts of executions whose check waits included."""
 FAULT_RATE = 8.0
 """Arrivals per second in the faulted run: what the emulated dev stack (two environments in one Python
 process) sustains with the extra deliveries faults cause. A burst beyond it makes messages wait in the

@@ -103,9 +103,10 @@ def check_number(text: str) -> None:
         return
     if _digits(number) > NUMBER_MAX_DIGITS:
         raise LimitError(TOO_MANY_DIGITS)
-    if abs(number) > NUMBER_MAX:
+    magnitude = number.copy_abs()  # abs() would round to the context's 28 digits
+    if magnitude > NUMBER_MAX:
         raise LimitError(OVERFLOW)
-    if abs(number) < NUMBER_MIN:
+    if magnitude < NUMBER_MIN:
         raise LimitError(UNDERFLOW)
 
 

@@ -9,6 +9,11 @@
   ThrottlingException with probability P, and is NOT carried out (the request never reaches moto, as a throttled
   request never reaches the service); the SDK's own retry policy sees it, as on AWS;
 - ``poison=N``: N messages that are not orders, or carry no token, are put on the queue first;
+- ``stop=P``: the execution of a check is stopped (StopExecution, as a customer's cancel) with probability P while
+  its message waits: right before the message's first delivery, which then reaches the worker with a dead token;
+- ``timeout=P``: a check's first delivery is held back with probability P for HeartbeatSeconds + 2 s (its
+  visibility is extended, and it leaves the batch), so its task times out while the message waits: the execution
+  takes its failure path (Release Reservation -> Order Failed) and the late check races the release message;
 - ``stall=N``: N times in the run (at the 10th reserving check, then at the next one after the previous
   freeze ended, so one environment is frozen at a time), the environment handling a check freezes (every call
   it makes, heartbeats included, waits) for longer than HeartbeatSeconds, as a paused sandbox would. It
@@ -52,15 +57,18 @@ class Faults:
     throttle: float = 0.0
     poison: int = 0
     stall: int = 0
+    stop: float = 0.0
+    timeout: float = 0.0
     seed: int = 1
     """Seed of the injector's random draws (thread scheduling still varies from run to run)."""
 
     LIMITS = {"crash": (0.0, 0.5), "duplicate": (0.0, 1.0), "throttle": (0.0, 0.5), "poison": (0, 1000),
-              "stall": (0, 100), "seed": (0, 2**31 - 1)}
+              "stall": (0, 100), "stop": (0.0, 0.5), "timeout": (0.0, 0.5), "seed": (0, 2**31 - 1)}
 
     @classmethod
     def parse(cls, text: str) -> Faults:
-        """``"crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=1"``; every key is optional."""
+        """``"crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=1,stop=0.05,timeout=0.02"``; every key is
+        optional."""
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
@@ -124,12 +132,14 @@ class Injector:
         self._local = threading.local()
         self._decided: set[str] = set()
         self._reserving = 0
-        self._sqs = boto3.client("sqs", region_name=queue_url.split(".")[1])  # https://sqs.<region>.amazonaws.com/
+        region = queue_url.split(".")[1]  # https://sqs.<region>.amazonaws.com/
+        self._sqs = boto3.client("sqs", region_name=region)
+        self._sfn = boto3.client("stepfunctions", region_name=region)
         self._thaw = 0.0
 
     def injected(self) -> dict[str, int]:
         keys = ("crashBeforeReserve", "crashBeforeAnswer", "duplicateInBatch", "duplicateOnQueue", "throttle",
-                "poison", "stall")
+                "poison", "stall", "stopWhileWaiting", "timeoutWhileWaiting")
         return {key: self.counts[key] for key in keys}
 
     def _chance(self, p: float) -> float | None:
@@ -150,7 +160,7 @@ class Injector:
             self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
             self._count("poison")
 
-    # -- duplicate (the poller's before_invoke hook) ---------------------------------------------------------
+    # -- stop, timeout, duplicate (the poller's before_invoke hook) ----------------------------------------------
     def before_invoke(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = list(records)
         for record in records:
@@ -158,6 +168,17 @@ class Injector:
                 first = record["messageId"] not in self._decided
                 self._decided.add(record["messageId"])
             if not first or record["body"] in self._poison:
+                continue
+            execution = _check_of(record["body"])
+            if execution and self._chance(self.faults.stop) is not None:
+                self._sfn.stop_execution(executionArn=execution, error="CustomerCancelled",
+                                         cause="stopped while its check waited on the queue (FAULTS stop)")
+                self._count("stopWhileWaiting")
+            elif execution and self._chance(self.faults.timeout) is not None:
+                self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"],
+                                                    VisibilityTimeout=self.stall_seconds)
+                out.remove(record)
+                self._count("timeoutWhileWaiting")
                 continue
             u = self._chance(self.faults.duplicate)
             if u is None:
@@ -225,6 +246,18 @@ class Injector:
             if crash:
                 self._count("crashBeforeAnswer")
                 raise RuntimeError("injected crash before answering")
+
+
+def _check_of(body: str) -> str | None:
+    """The execution ARN of a check message (not a release, not a poison message), else None."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("action", "check") != "check" or not data.get("taskToken"):
+        return None
+    execution = data.get("execution")
+    return execution if isinstance(execution, str) else None
 
 
 def _reserves(params: dict[str, Any]) -> bool:

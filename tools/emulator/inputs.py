@@ -6,26 +6,41 @@ it (that is what the run shows). The stock of each sku must be something DynamoD
 inventory table holds it (``pk = "SKU#<sku>"``, ``stock`` a number):
 
 - a partition key value is 1 to 2,048 bytes, UTF-8 encoded;
-- a number has at most 38 significant digits, and a magnitude below 1E+126.
+- a number has at most 38 significant digits, and a magnitude from 1E-130 to below 1E+126 (or is zero);
+- a stock is counted down and up by the worker, so it must be an integer every result of which DynamoDB stores
+  exactly: at most 38 digits (below 1E+38; 1E+125 is a number DynamoDB stores, but 1E+125 - 1 is not).
 
 Source: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (now
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html: "Partition key length",
 "Numbers").
+
+Every file is refused whole (one line) when it is not strict JSON (``NaN`` and ``Infinity`` are not JSON), when a
+key repeats within one object (JSON parsers keep only one of them, silently), when it is nested deeper than
+``MAX_DEPTH`` levels, or when any number in it is one DynamoDB cannot store (the line names its place, e.g.
+``[3].items[0].quantity``). Identities are exact: skus are compared byte for byte (``"é"`` and ``"e\u0301"`` are
+two skus: nothing is Unicode-normalized, trimmed or case-folded) and order ids are case-sensitive.
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from tools.emulator.dynamodb_limits import LimitError, check_number
 
 SKU_KEY_PREFIX = "SKU#"
 """The inventory table's partition key of a sku is this prefix and the sku (handlers/inventory/stock.py)."""
 PARTITION_KEY_MAX_BYTES = 2048
 NUMBER_MAX_DIGITS = 38
 NUMBER_MAX_EXCLUSIVE = 10**126
+STOCK_MAX_EXCLUSIVE = 10**NUMBER_MAX_DIGITS
 SHOWN = 3
 """Bad entries named in a message; the rest are counted."""
+MAX_DEPTH = 64
+"""Levels of arrays and objects a file may nest (an ORDERS file is 4 deep: array, order, items, item); Python's
+JSON decoder itself stops near 1,000 with a RecursionError."""
 
 
 class InputError(ValueError):
@@ -37,7 +52,7 @@ def load_orders(path: str, variable: str = "ORDERS") -> list[Any]:
 
     Raises InputError when the file cannot be read, is not JSON, or is not an array.
     """
-    orders = _read(path, variable)
+    orders = _read(path, variable, numbers=True)
     if not isinstance(orders, list):
         raise InputError(f"{variable} {path}: must be a JSON array of orders (each element one execution's "
                           f"input), got a JSON {_kind(orders)}")
@@ -50,7 +65,7 @@ def load_inventory(path: str, variable: str = "INVENTORY") -> dict[str, int]:
     Raises InputError when the file cannot be read, is not JSON, is not an object, or holds a sku or a
     stock the inventory table cannot store (see the module docstring for DynamoDB's limits).
     """
-    inventory = _read(path, variable)
+    inventory = _read(path, variable, numbers=False)  # its numbers are stocks, judged by stock_problem
     if not isinstance(inventory, dict):
         raise InputError(f"{variable} {path}: must be a JSON object mapping each sku to its stock "
                          f"(e.g. {{\"A\": 5}}), got a JSON {_kind(inventory)}")
@@ -87,10 +102,16 @@ def stock_problem(stock: Any) -> str | None:
     if stock >= NUMBER_MAX_EXCLUSIVE or len(str(stock).rstrip("0")) > NUMBER_MAX_DIGITS:
         return (f"is beyond a DynamoDB number (at most {NUMBER_MAX_DIGITS} significant digits, below 1E+126); "
                 f"use a smaller stock")
+    if stock >= STOCK_MAX_EXCLUSIVE:
+        return (f"has more than {NUMBER_MAX_DIGITS} digits: DynamoDB stores a number of at most "
+                f"{NUMBER_MAX_DIGITS} significant digits, so it could not count this stock down or up exactly; "
+                "use a smaller stock")
     return None
 
 
-def _read(path: str, variable: str) -> Any:
+def _read(path: str, variable: str, numbers: bool) -> Any:
+    """The JSON value of ``path``, refused (InputError) as the module doc says; ``numbers``: check every number
+    against DynamoDB's limits (else only the depth is checked)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -98,10 +119,61 @@ def _read(path: str, variable: str) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise InputError(f"{variable} {path}: cannot read it: {reason}") from None
+    where = f"{variable} {path}"
     try:
-        return json.loads(text)
+        exact = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_not_json,
+                           object_pairs_hook=_unique)
+    except _RepeatedKey as error:
+        raise InputError(f"{where}: key {_json(error.key)} appears more than once in one object; JSON keeps only "
+                         "one of them: give each key once") from None
+    except RecursionError:
+        raise InputError(f"{where}: nested deeper than the JSON decoder reads (about 1,000 levels); at most "
+                         f"{MAX_DEPTH} levels") from None
     except ValueError as error:
-        raise InputError(f"{variable} {path}: not JSON: {error}") from None
+        raise InputError(f"{where}: not JSON: {error}") from None
+    _check_values(exact, where, numbers)
+    return json.loads(text)
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
+
+
+def _check_values(value: Any, where: str, numbers: bool) -> None:
+    """Depth and numbers, walked without recursion (a file is refused at its first bad place, named)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, place, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_DEPTH:
+                raise InputError(f"{where}: nested more than {MAX_DEPTH} levels deep (at {place or 'the top'}); "
+                                 f"at most {MAX_DEPTH} levels")
+            children = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend((child, f"{place}[{json.dumps(k, ensure_ascii=False) if isinstance(k, str) else k}]",
+                          depth + 1) for k, child in reversed(list(children)))
+        elif numbers and isinstance(node, Decimal):
+            try:
+                check_number(str(node))
+            except LimitError as error:
+                shown = str(node) if len(str(node)) <= 40 else f"{str(node)[:40]}... ({len(str(node))} characters)"
+                raise InputError(f"{where}: the number at {place or 'the top'} ({shown}) is beyond "
+                                 f"what DynamoDB stores: {error} (at most {NUMBER_MAX_DIGITS} significant digits, "
+                                 "magnitude 1E-130 to below 1E+126)") from None
 
 
 def _kind(value: Any) -> str:

@@ -16,7 +16,16 @@ patches them once per process.
   a time; an execution whose interpreter thread fails ends FAILED (``States.Runtime``, cause names the emulator)
   instead of staying RUNNING; StopExecution aborts at once (ABORTED, no further state runs) and kills the
   execution's task tokens (a later SendTask* gets ``TaskTimedOut``); each state entered takes a StateTransition
-  token; SendTask* skip executions whose thread has not set up its environment yet.
+  token; SendTask* skip executions whose thread has not set up its environment yet. An answer or a heartbeat that
+  comes however early (right after the SQS message is sent, before the task has set up its heartbeat wait) is kept
+  and counts: moto's callback task (copied from LocalStack's ``state_task_service_callback.py``) set up the
+  heartbeat endpoint after the SQS call and then waited for a heartbeat without first reading an outcome already
+  stored, so an early SendTaskSuccess was lost and the task timed out; an early SendTaskHeartbeat got
+  ``InvalidToken``. A Task state whose input after Parameters is over the 256 KiB payload quota (262,144 bytes of
+  UTF-8, as are state outputs) fails with ``States.DataLimitExceeded``, and ``States.ALL`` in a Retry or Catch
+  matches neither ``States.DataLimitExceeded`` nor ``States.Runtime``: both end the execution unless named
+  explicitly (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html, "Error names").
+  moto sent the over-size message, got SQS's size error, retried it and caught it with States.ALL.
 """
 
 from __future__ import annotations
@@ -310,6 +319,8 @@ def _stepfunctions() -> None:
     CommonStateField._eval_body = eval_body  # type: ignore[method-assign]
     _executions()
     _tokens()
+    _early_answers()
+    _data_limit()
 
 
 def _executions() -> None:
@@ -403,3 +414,100 @@ def _tokens() -> None:
 
         functools.update_wrapper(answer, method)  # callers that read the signature (a cause) see moto's own
         setattr(StepFunctionsParserBackend, name, answer)
+
+
+def _early_answers() -> None:
+    """However early an answer or a heartbeat comes, the waiting task sees it (see the module doc)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    setup = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+        endpoint = setup(self, heartbeat_seconds)  # assigned before the checks below: a later notify sees it
+        if self.get_outcome() is not None or getattr(self, "_orderflow_early_beat", False):
+            endpoint.notify()
+        return endpoint
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
+    notify_heartbeat = CallbackEndpoint.notify_heartbeat
+
+    def notify_heartbeat_early(self: Any) -> bool:
+        if self._heartbeat_endpoint is None:  # the task has not started waiting: the beat counts when it does
+            self._orderflow_early_beat = True
+            return True
+        return bool(notify_heartbeat(self))
+
+    CallbackEndpoint.notify_heartbeat = notify_heartbeat_early  # type: ignore[method-assign]
+    wait = StateTaskServiceCallback._wait_for_task_token_heartbeat
+
+    def wait_reading_first(self: Any, env: Any, callback_endpoint: Any, heartbeat_endpoint: Any) -> Any:
+        outcome = callback_endpoint.get_outcome()
+        return outcome if outcome is not None else wait(self, env, callback_endpoint, heartbeat_endpoint)
+
+    StateTaskServiceCallback._wait_for_task_token_heartbeat = wait_reading_first  # type: ignore[method-assign]
+
+
+PAYLOAD_BYTES = 262_144
+"""Step Functions' payload quota: 256 KiB of UTF-8 for a state's input (after Parameters) or output
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions)."""
+TERMINAL_ERRORS = ("States.DataLimitExceeded", "States.Runtime")
+"""Errors ``States.ALL`` does not match (concepts-error-handling.html)."""
+
+
+def _data_limit() -> None:
+    """States.DataLimitExceeded for a Task input over the quota after Parameters; terminal for States.ALL."""
+    from moto.stepfunctions.parser.asl.component.common.error_name import states_error_name
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    matches = ErrorEqualsDecl._eval_body
+
+    def eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        wildcard = ErrorEqualsDecl._STATE_ALL_ERROR in self.error_names
+        if wildcard and isinstance(error_name, states_error_name.StatesErrorName) \
+                and error_name.error_name in TERMINAL_ERRORS:
+            env.stack.pop()
+            env.stack.append(False)  # only an explicit name matches it
+            return
+        matches(self, env)
+
+    ErrorEqualsDecl._eval_body = eval_body  # type: ignore[method-assign]
+    before = StateTaskService._before_eval_execution
+
+    def before_eval_execution(self: Any, env: Any, resource_runtime_part: Any, raw_parameters: dict[str, Any],
+                              state_credentials: Any) -> None:
+        # compact UTF-8 JSON, the least any writer of the payload could count (never ASCII-escaped)
+        size = len(json.dumps(raw_parameters, ensure_ascii=False, separators=(",", ":"), default=str)
+                   .encode("utf-8", "surrogatepass"))
+        if size > PAYLOAD_BYTES:
+            _fail_data_limit(self, env, f"The state '{self.name}' has an input of {size} bytes after Parameters, "
+                                        f"over the {PAYLOAD_BYTES}-byte payload quota.")
+        before(self, env, resource_runtime_part, raw_parameters, state_credentials)
+
+    StateTaskService._before_eval_execution = before_eval_execution  # type: ignore[method-assign]
+
+
+def _fail_data_limit(state: Any, env: Any, cause: str) -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    typ = StatesErrorNameType.StatesStatesDataLimitExceeded
+    raise FailureEventException(failure_event=FailureEvent(
+        env=env, error_name=StatesErrorName(typ=typ), event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(  # type: ignore[typeddict-item]
+            error=typ.to_name(), cause=cause, resourceType=state._get_sfn_resource_type(),
+            resource=state._get_sfn_resource()))))

@@ -7,10 +7,15 @@ item failures": success and failure conditions; https://docs.aws.amazon.com/lamb
 
 - a batch is gathered until it holds ``BatchSize`` records or ``MaximumBatchingWindowInSeconds`` has passed since
   its first record arrived (a window of 0 invokes with what one receive returns);
-- a partial-batch response counts as written only when every ``itemIdentifier`` is a non-empty string naming a
-  message of the batch; an empty or null identifier, a missing key or an unknown id fails the whole batch, as does an
-  invocation that raises or outlives the function timeout. An empty or null response, or an empty or null
-  ``batchItemFailures``, is full success;
+- a function error (the invocation raises, or outlives the function timeout) returns the whole batch to the queue,
+  with or without ``ReportBatchItemFailures``;
+- without ``ReportBatchItemFailures`` on the mapping, the response is not read: an invocation that returns
+  normally is a success and every message of the batch is deleted, whatever ``batchItemFailures`` it lists (a
+  record the function reports failed is lost, never retried, never dead-lettered);
+- with it, a partial-batch response counts as written only when every ``itemIdentifier`` is a non-empty string
+  naming a message of the batch; an empty or null identifier, a missing key or an unknown id fails the whole batch.
+  An empty or null response, or an empty or null ``batchItemFailures``, is full success; the listed records return
+  to the queue and the rest are deleted;
 - a poller survives any error of one receive or one invocation: it counts it (``receiveErrors``,
   ``invokeErrors``) and goes on.
 """
@@ -202,11 +207,15 @@ class Poller:
             self._busy += 1
         started = time.time()
         try:
-            failed = failed_ids(handler({"Records": records}, context), everything)
-            malformed = failed is None
-            if failed is None or (failed and not self.mapping.report_batch_item_failures):
-                failed = everything
-        except Exception:  # the whole invocation failed: every record comes back
+            response = handler({"Records": records}, context)
+            if self.mapping.report_batch_item_failures:
+                failed = failed_ids(response, everything)
+                malformed = failed is None
+                if failed is None:
+                    failed = everything
+            else:  # the response is not read: a normal return deletes the whole batch
+                failed = set()
+        except Exception:  # a function error: every record comes back
             failed = everything
         finally:
             with self._lock:

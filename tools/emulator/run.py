@@ -148,13 +148,15 @@ def _settle(sfn: Any, run: OrderRun) -> None:
     if run.status == "SUCCEEDED" and isinstance(output, dict) and output.get("status") in ("RESERVED", "REJECTED"):
         run.result = output["status"]
         run.reason = output.get("reason")
-    else:
-        run.result = "FAILED"
-        run.reason = desc.get("cause") or desc.get("error") or run.status
+    else:  # the failure path names the underlying error as its cause; an uncaught States.* error is its own
+        run.result = "FAILED"  # reason (the emulator's own fault keeps its cause, which says so)
+        error, cause = desc.get("error") or "", desc.get("cause") or ""
+        own = error.startswith("States.") and not cause.startswith("emulator fault")
+        run.reason = error if own else cause or error or run.status
 
 
 def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, int], *,
-               timeout: float | None = None, on_progress: Callable[[int, int], None] | None = None,
+               timeout: float | None = None, on_progress: Callable[[int, int, str], None] | None = None,
                prepare: Callable[[Deployment], dict[str, Any]] | None = None,
                check_least_privilege: bool = True, faults: Faults | None = None,
                worker_log: IO[str] | None = None, rate: float | None = None) -> RunResult:
@@ -164,7 +166,8 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
     stalled one included), or after ``timeout`` seconds (default: the longest an execution and a poison
     message can take). ``prepare`` may return Poller keyword arguments once the stack is deployed;
     ``worker_log`` receives the worker's log lines (else they go to standard output, as in Lambda);
-    ``rate`` spreads the orders' arrival (executions started per second; default all at once).
+    ``rate`` spreads the orders' arrival (executions started per second; default all at once). ``on_progress``
+    gets (executions ended, executions started, what the run waits for: a phrase) every half second.
     """
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # a failed execution is an outcome here, not an error
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -193,12 +196,14 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
             total = len({r.arn for r in runs if r.arn})
             deadline = started + (timeout or _longest(sqs, d))
             running, idle = total, 0
+            waits = Waiting(sqs, d)
             while time.time() < deadline:
                 time.sleep(0.5)
                 running = _running(sfn, d.state_machine_arn)
+                depth, busy = _depth(sqs, d.work_queue_url), poller.busy
                 if on_progress:
-                    on_progress(total - running, total)
-                quiet = not running and not _depth(sqs, d.work_queue_url) and not poller.busy
+                    on_progress(total - running, total, waits.line(running, busy))
+                quiet = not running and not depth and not busy
                 idle = idle + 1 if quiet else 0
                 if idle >= 2:  # twice in a row: a message between receive and invocation is seen the second time
                     break
@@ -230,11 +235,12 @@ def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, i
 
 
 def _seed(ddb: Any, table: str, inventory: dict[str, int]) -> None:
-    """Put each sku's stock; a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
+    """Put each sku's stock (and its empty map of unanswered reservations, ``handlers/inventory/holds.py``); a sku or stock DynamoDB refuses (key over 2,048 bytes, number over 38 digits) is bad
     input, named as such."""
     for sku, quantity in inventory.items():
         try:
-            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)}})
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"SKU#{sku}"}, "stock": {"N": str(quantity)},
+                                                "held": {"M": {}}})
         except ClientError as error:
             if error.response["Error"]["Code"] != "ValidationException":
                 raise
@@ -274,6 +280,41 @@ def _longest(sqs: Any, d: Deployment) -> int:
     receives = json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"] + 1
     return int(d.state_machine_definition["TimeoutSeconds"]) + int(attrs["Attributes"]["VisibilityTimeout"]) * \
         receives + 60
+
+
+class Waiting:
+    """What the run waits for, in words, once the executions are counted: the progress line of `make local`."""
+
+    def __init__(self, sqs: Any, d: Deployment) -> None:
+        self._sqs, self._d = sqs, d
+        attrs = sqs.get_queue_attributes(QueueUrl=d.work_queue_url,
+                                         AttributeNames=["VisibilityTimeout", "RedrivePolicy"])["Attributes"]
+        self.visibility = int(attrs["VisibilityTimeout"])
+        self.receives = int(json.loads(attrs["RedrivePolicy"])["maxReceiveCount"])
+
+    def line(self, running: int, busy: int) -> str:
+        """``""`` while executions run (the count says it); then the queue, the dead letters and the invocations."""
+        if running:
+            return f"waiting for {running} execution(s) to end"
+        visible, in_flight = _counts(self._sqs, self._d.work_queue_url)
+        dead = sum(_counts(self._sqs, self._d.dlq_url))
+        if visible or in_flight:
+            return (f"waiting for the work queue to drain: {visible} visible, {in_flight} in flight (a failed "
+                    f"delivery comes back after the {self.visibility} s visibility timeout; a message no worker "
+                    f"can answer moves to the dead-letter queue once received {self.receives} times "
+                    f"(maxReceiveCount); {dead} there now)")
+        if busy:
+            return f"waiting for {busy} invocation(s) still running"
+        return "checking that the queue and the poller stay idle"
+
+
+def _counts(sqs: Any, url: str) -> tuple[int, int]:
+    """(visible and delayed, in flight) messages of a queue."""
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+        "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return (int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+            int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)))
 
 
 def _depth(sqs: Any, url: str) -> int:
