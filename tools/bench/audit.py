@@ -29,8 +29,20 @@ def extract(root: Path, commit: str, into: Path) -> Path:
     archive = subprocess.run(["git", "archive", "--format=tar", commit, "policy"], cwd=root, check=True,
                              capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4+ (PEP 706); Debian 12's 3.11.2 has no filters
+            tar.extractall(into, filter="data")
+        else:
+            _refuse_unsafe(tar.getmembers())
+            tar.extractall(into)  # noqa: S202 - members checked above
     return into
+
+
+def _refuse_unsafe(members: list[tarfile.TarInfo]) -> None:
+    """What PEP 706's ``data`` filter refuses that ``git archive`` could hold: absolute or escaping paths, links."""
+    for member in members:
+        path = Path(member.name)
+        if path.is_absolute() or ".." in path.parts or member.issym() or member.islnk():
+            raise RuntimeError(f"refusing to extract {member.name!r} from the baseline archive")
 
 
 def _seconds(cwd: Path, root: Path, export: Path) -> tuple[float, int]:
