@@ -30,7 +30,7 @@ TOOLS := $(CURDIR)/.tools
 UV := $(TOOLS)/bin/uv
 # The platform's certificate store, so a TLS-inspecting proxy's CA is trusted as it is by pip and git.
 export UV_SYSTEM_CERTS ?= 1
-ORDERFLOW := $(UV) run --frozen --no-sync orderflow
+ORDERFLOW := $(UV) run --frozen --no-sync python -P -m tools.cli
 RUN := $(UV) run --frozen --no-sync
 # A step that can be quiet for long says what it waits for, then every 10 s that it still waits.
 PROGRESS := python3 scripts/progress.py

@@ -54,7 +54,7 @@ def test_fresh_clone_bootstraps_uv_and_runs_a_command(clone: Path, tmp_path: Pat
                           capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"setup: installing uv {UV_VERSION} into .tools/ (once)" in done.stdout.splitlines()
-    assert f"{clone}/.tools/bin/uv run --frozen --no-sync orderflow synth --stack dev" in done.stdout
+    assert f"{clone}/.tools/bin/uv run --frozen --no-sync python -P -m tools.cli synth --stack dev" in done.stdout
     assert (clone / "build" / "dev.json").read_text().startswith("{")
     version = subprocess.run([str(clone / ".tools" / "bin" / "uv"), "--version"], capture_output=True, text=True,
                              check=True).stdout

@@ -49,9 +49,15 @@ def test_synth_then_audit_of_a_clean_stack_exits_0(tmp_path: Path) -> None:
     assert main(["audit", str(out)]) == 0
 
 
-def test_console_script_runs_through_the_makefiles_uv() -> None:
-    done = subprocess.run([project_uv(), "run", "--frozen", "--no-sync", "orderflow", "stock", "--help"], cwd=ROOT,
-                          capture_output=True, text=True, check=False, timeout=120)
+def test_the_command_runs_through_the_makefiles_uv_from_any_folder(tmp_path: Path) -> None:
+    """``python -P -m tools.cli``: the repository's environment finds the CLI wherever it runs (the wheel, the library
+    other teams install, carries no ``tools`` module and no console script), and a ``tools`` folder in the working
+    directory cannot shadow it (``-P``)."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "cli.py").write_text("raise SystemExit('shadowed')\n")
+    done = subprocess.run([project_uv(), "run", "--project", str(ROOT), "--frozen", "--no-sync", "python", "-P", "-m",
+                           "tools.cli", "stock", "--help"], cwd=tmp_path, capture_output=True, text=True, check=False,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: orderflow stock ")
 
