@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from orderflow.aws_context import AwsContext
+from orderflow.powertools import POWERTOOLS_VERSION, layer_parameter
+from orderflow.settings import SettingsError
 
-from components.aws_context import AwsContext
-from components.powertools import POWERTOOLS_VERSION, layer_parameter
-from components.settings import SettingsError
 from tests.conftest import resources
 from tools.synth import synthesize
 from tools.synth_mocks import AccountFixture
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EU_PROGRAM = '''
 import pulumi
 import pulumi_aws as aws
-from components.aws_context import AwsContext
-from components.callback_worker import CallbackWorker, CallbackWorkerArgs
-from components.settings import WorkerSettings
+from orderflow.aws_context import AwsContext
+from orderflow.callback_worker import CallbackWorker, CallbackWorkerArgs
+from orderflow.settings import WorkerSettings
 
 eu = aws.Provider("eu", region="eu-west-1")
 CallbackWorker("inventory", CallbackWorkerArgs(

@@ -79,7 +79,7 @@ def test_cost_model_reads_the_tutorial_paths() -> None:
 
 
 def test_send_message_retries_only_on_the_error_names_step_functions_emits() -> None:
-    from components.definition import RELEASE, CallbackDefinition
+    from orderflow.definition import RELEASE, CallbackDefinition
 
     built = CallbackDefinition(queue_url="https://sqs.us-east-1.amazonaws.com/1/q", task_timeout_seconds=60,
                                heartbeat_seconds=30).build()

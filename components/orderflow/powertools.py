@@ -16,7 +16,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import SettingsError
+from .settings import SettingsError
 
 POWERTOOLS_VERSION = "3.37.0"
 """The aws-lambda-powertools version locked in uv.lock (a test keeps the two equal)."""
