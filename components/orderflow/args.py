@@ -4,14 +4,15 @@ A component package maps each input of the schema to a key of these dicts
 (``pulumi.provider.experimental.component.ComponentProvider.construct`` calls ``constructor(name, args_dict,
 opts)``), and its analyzer infers the schema from the annotations here and the docstring under each key. So: no
 ``from __future__ import annotations`` in this module (the analyzer reads the annotations as types), optional keys
-through ``total=False``, nested shapes as TypedDicts too.
+through ``total=False`` (a required key of such a dict marked ``Required``: the schema's ``requiredInputs``),
+nested shapes as TypedDicts too.
 
 ``pulumi.Input[...]`` marks a value that may come from another resource of the program (an ``Output``): a key, a
 topic, a table's ARN or name. A value a preview-time check must read (timing and sizing, names, the definition's
 state names and errors, the code folder) is plain, and its docstring says why.
 """
 
-from typing import TypedDict
+from typing import Required, TypedDict
 
 import pulumi
 
@@ -115,9 +116,9 @@ class CallbackWorkerArgs(TypedDict, total=False):
 
     settings: WorkerSettingsArgs
     """Timing and sizing; validated (and derived defaults filled) when the component is built."""
-    code_path: str
+    code_path: Required[str]
     """Folder packaged as the worker's code, its root the import root. Plain: archived while the program runs."""
-    handler: str
+    handler: Required[str]
     """Handler string, ``module.function`` relative to ``code_path``."""
     aws_context: AwsContextArgs
     """Account, region and partition the ARNs are built for; default: the component's provider's."""

@@ -11,12 +11,11 @@ dict keyed like the TypedDict (https://www.pulumi.com/docs/iac/guides/building-e
 
 from typing import Any
 
+from orderflow import COMPONENTS
 from pulumi.errors import InputPropertyError
 from pulumi.provider import main
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
-
-from orderflow import COMPONENTS
 
 PACKAGE = "orderflow"
 """The package name: the first part of every token, and the name ``pulumi package add`` records."""
@@ -36,7 +35,7 @@ class OrderflowProvider(ComponentProvider):
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
                              component_name: str, property_path: str) -> Any:
-        mapped = super().map_input_properties(inputs, properties, mapping, component_name, property_path)
+        mapped = dict(super().map_input_properties(inputs, properties, mapping, component_name, property_path))
         for schema_name, prop in properties.items():
             python_name = mapping[schema_name]
             if python_name in mapped:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 INTERPOLATION = re.compile(r"\$\{[^}]+\}")
-SIMPLE = {"string": str, "boolean": bool, "number": (int, float)}
+SIMPLE: dict[str, type | tuple[type, ...]] = {"string": str, "boolean": bool, "number": (int, float)}
 
 
 def problems(value: Any, spec: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:
