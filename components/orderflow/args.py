@@ -11,7 +11,7 @@ topic, a table's ARN or name. A value a preview-time check must read (timing and
 state names and errors, the code folder) is plain, and its docstring says why.
 """
 
-from typing import TypedDict
+from typing import Required, TypedDict
 
 import pulumi
 
@@ -111,13 +111,13 @@ class WorkerGrantArgs(TypedDict):
 
 
 class CallbackWorkerArgs(TypedDict, total=False):
-    """Arguments of :class:`orderflow.CallbackWorker`. Only ``code_path`` and ``handler`` are required."""
+    """Arguments of :class:`orderflow.CallbackWorker`: ``code_path`` and ``handler`` required, the rest optional."""
 
     settings: WorkerSettingsArgs
     """Timing and sizing; validated (and derived defaults filled) when the component is built."""
-    code_path: str
+    code_path: Required[str]
     """Folder packaged as the worker's code, its root the import root. Plain: archived while the program runs."""
-    handler: str
+    handler: Required[str]
     """Handler string, ``module.function`` relative to ``code_path``."""
     aws_context: AwsContextArgs
     """Account, region and partition the ARNs are built for; default: the component's provider's."""
@@ -143,7 +143,5 @@ class CallbackWorkerArgs(TypedDict, total=False):
     """Powertools layer to use instead of the public one of the pinned version (for partitions without it)."""
     protect: bool
     """Protect the dead-letter queue (default true: a destroy or replacement needs an explicit unprotect)."""
-    task_name: str
-    """Name of the callback state (default ``Callback``; ``failure.task_state`` if both are set)."""
     failure: FailurePathArgs
     """Rejection errors, compensation and state names of the workflow's failure path."""
