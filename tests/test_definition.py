@@ -79,10 +79,11 @@ def test_cost_model_reads_the_tutorial_paths() -> None:
 
 
 def test_send_message_retries_only_on_the_error_names_step_functions_emits() -> None:
-    from components.inventory_service.service import CHECK_STATE, FAILURE, RELEASE_STATE
     from orderflow.callback_worker import failure_path
     from orderflow.definition import CallbackDefinition
     from orderflow.settings import WorkerSettings
+
+    from components.inventory_service.service import CHECK_STATE, FAILURE, RELEASE_STATE
 
     built = CallbackDefinition(queue_url="https://sqs.us-east-1.amazonaws.com/1/q",
                                queue_arn="arn:aws:sqs:us-east-1:123456789012:q",

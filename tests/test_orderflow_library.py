@@ -10,12 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-from pulumi.provider.experimental.analyzer import Analyzer
-
 import orderflow
-from components.inventory_service.service import FAILURE
-from components.inventory_service.table import InventoryTable
+import pytest
 from orderflow.callback_worker import failure_path
 from orderflow.definition import (
     NO_TIMEOUT,
@@ -26,6 +22,10 @@ from orderflow.definition import (
     check_definition,
 )
 from orderflow.settings import SettingsError, WorkerSettings
+from pulumi.provider.experimental.analyzer import Analyzer
+
+from components.inventory_service.service import FAILURE
+from components.inventory_service.table import InventoryTable
 from tests.conftest import resources
 from tools.synth import synthesize
 
