@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from orderflow.code_asset import source_archive
+
 from tests.test_synth_all_options import EVERYTHING
 from tools.synth import _plain, synthesize
 

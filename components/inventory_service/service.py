@@ -51,7 +51,7 @@ def worker_args(config: StackConfig, ctx: AwsContext, table: InventoryTable) -> 
     for key, value in (("kms_key_arn", config.kms_key_arn), ("alarm_topic_arn", config.alarm_topic_arn),
                        ("powertools_layer_arn", config.powertools_layer_arn)):
         if value:
-            args[key] = value  # type: ignore[literal-required]
+            args[key] = value
     return args
 
 

@@ -48,7 +48,7 @@ class InventoryTable(pulumi.ComponentResource):
         super().__init__("orderflow:index:InventoryTable", name, None, opts)
         protect = args.get("protect", True)
         kms_key_arn = args.get("kms_key_arn")
-        given = {k: args[k] for k in ("partition", "region", "account_id") if k in args}  # type: ignore[literal-required]
+        given = {k: args[k] for k in ("partition", "region", "account_id") if k in args}
         ctx = AwsContext.from_args(given, pulumi.InvokeOptions(parent=self))
         self.table_name = f"{args.get('name_prefix') or f'{pulumi.get_project()}-{pulumi.get_stack()}'}-{name}"
         self.table_arn = ctx.table_arn(self.table_name)

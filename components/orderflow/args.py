@@ -112,7 +112,7 @@ class WorkerGrantArgs(TypedDict):
 
 
 class CallbackWorkerArgs(TypedDict, total=False):
-    """Arguments of :class:`orderflow.CallbackWorker`. Only ``code_path`` and ``handler`` are required."""
+    """Arguments of :class:`orderflow.CallbackWorker`: ``code_path`` and ``handler`` required, the rest optional."""
 
     settings: WorkerSettingsArgs
     """Timing and sizing; validated (and derived defaults filled) when the component is built."""
@@ -144,7 +144,5 @@ class CallbackWorkerArgs(TypedDict, total=False):
     """Powertools layer to use instead of the public one of the pinned version (for partitions without it)."""
     protect: bool
     """Protect the dead-letter queue (default true: a destroy or replacement needs an explicit unprotect)."""
-    task_name: str
-    """Name of the callback state (default ``Callback``; ``failure.task_state`` if both are set)."""
     failure: FailurePathArgs
     """Rejection errors, compensation and state names of the workflow's failure path."""

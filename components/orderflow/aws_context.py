@@ -44,7 +44,7 @@ class AwsContext:
     def from_args(cls, given: Mapping[str, str] | AwsContextArgs | None, opts: pulumi.InvokeOptions | None = None) -> AwsContext:
         """From an :class:`orderflow.args.AwsContextArgs` dict; keys left out are read with :meth:`current`
         (no invoke when partition, region and account_id are all given)."""
-        given = dict(given or {})
+        given = {str(k): str(v) for k, v in (given or {}).items()}
         unknown = sorted(set(given) - {"partition", "region", "account_id", "dns_suffix"})
         if unknown:
             raise ValueError(f"aws_context: unknown keys {unknown} (known: account_id, dns_suffix, partition, region)")
