@@ -113,3 +113,25 @@ def test_the_provider_constructs_the_programs_worker(program: dict[str, Any], pl
     (email,) = [r.inputs(EXAMPLE) for name, r in registered.items() if name.startswith("worker-alarms-email-")]
     assert email == {"endpoint": "oncall@example.com", "protocol": "email",
                      "topic": "arn:aws:sns:us-east-1:123456789012:orderflow-yaml-dev-worker-alarms"}
+
+
+def test_the_readmes_yaml_program_is_the_schemas_and_the_examples(program: dict[str, Any],
+                                                                  schema: dict[str, Any]) -> None:
+    """The README's excerpt of the example stays true: schema-valid, and each value it shows is the example's."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## From another language"):]
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", section[:section.index("\n## ", 3)], re.DOTALL)
+                if "orderflow:index:CallbackWorker" in b]
+    shown = yaml.safe_load(block)
+    properties = shown["resources"]["worker"]["properties"]
+    assert object_problems(properties, schema["resources"][TOKEN], schema, "worker", "inputProperties",
+                           "requiredInputs") == []
+    example = program["resources"]["worker"]["properties"]
+
+    def within(part: Any, whole: Any) -> bool:
+        if isinstance(part, dict):
+            return isinstance(whole, dict) and all(k in whole and within(v, whole[k]) for k, v in part.items())
+        return bool(part == whole)
+
+    assert within(properties, example)
+    assert within(shown["outputs"], program["outputs"])
