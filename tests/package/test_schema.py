@@ -32,7 +32,6 @@ CALLBACK_WORKER_INPUTS = {
     "alarmHttpsEndpoints": "plain list<plain string>",
     "powertoolsLayerArn": "string",
     "protect": "plain boolean",
-    "taskName": "plain string",
     "failure": "plain FailurePathArgs",
 }
 CALLBACK_WORKER_OUTPUTS = dict.fromkeys(("queueUrl", "queueArn", "dlqUrl", "dlqArn", "stateMachineArn", "functionName", "functionArn", "workerRoleArn", "stateMachineRoleArn", "alarmTopicArn"), "string")
