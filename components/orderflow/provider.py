@@ -28,7 +28,7 @@ class OrderflowProvider(ComponentProvider):
 
     Numbers cross the wire as floats; ``ComponentProvider.map_input_properties`` (pulumi 3.272.0) converts an
     integer property with ``int()`` and then overwrites the result with the float it received, so a component would
-    see ``3.0`` for ``functionTimeoutSeconds: 3`` (and write ``"3.0"`` into an environment variable). This provider
+    see ``3.0`` for ``functionTimeoutSeconds: 3`` (which orderflow's settings check refuses: not an integer). This provider
     maps the inputs as Pulumi's does, then turns each integer property's value (in lists and maps too) into an
     ``int``, refusing a number with a fraction. Everything else is Pulumi's.
     """

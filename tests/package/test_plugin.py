@@ -91,3 +91,14 @@ def test_run_as_a_folder_it_imports_the_library_from_the_checkout_once(plugin_py
     modules = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("module ")]
     assert {"orderflow.provider", "orderflow.callback_worker", "orderflow_runtime.contract"} <= set(modules)
     assert [m for m in modules if m.split(".")[0] not in ("orderflow", "orderflow_runtime")] == []
+
+
+def test_installed_as_a_package_python_m_orderflow_starts_the_same_provider(plugin_python: str,
+                                                                           tmp_path: Path) -> None:
+    """The wheel carries the plugin files in ``orderflow``: ``python -m orderflow`` leaves ``sys.path`` alone (here the
+    library is found through PYTHONPATH, as an installed package is found in site-packages)."""
+    env = clean_env(PYTHONPATH=f"{PLUGIN.parent}:{RUNTIME.parent}")
+    done = subprocess.run([plugin_python, "-m", "orderflow"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "the following arguments are required: engine" in done.stderr
