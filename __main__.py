@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pulumi
+from orderflow.alarms import AlarmTargets, unheard
+from orderflow.aws_context import AwsContext
+from orderflow.quota import check_reserved_concurrency
 
-from components.alarms import AlarmTargets, unheard
-from components.aws_context import AwsContext
-from components.quota import check_reserved_concurrency
-from service import inventory_service
+from components.inventory_service.service import inventory_service
 from stack_config import load_stack_config
 
 config = load_stack_config()

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-
-from components.arn_patterns import (
+from orderflow.arn_patterns import (
     EMAIL,
     KMS_ALIAS_ARN,
     KMS_KEY_ARN,
@@ -22,8 +21,8 @@ from components.arn_patterns import (
     SNS_TOPIC_ARN,
     is_https_endpoint,
 )
-from components.regions import region_problem
-from components.settings import SettingsError, WorkerSettings
+from orderflow.regions import region_problem
+from orderflow.settings import SettingsError, WorkerSettings
 
 NAMESPACE = "orderflow"
 PROGRAM_KEYS = ("kmsKeyArn", "alarmTopic", "alarmTopicArn", "alarmEmails", "alarmHttpsEndpoints", "development",

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from orderflow.aws_context import AwsContext
+from orderflow.powertools import POWERTOOLS_VERSION, layer_parameter
+from orderflow.settings import SettingsError
 
-from components.aws_context import AwsContext
-from components.powertools import POWERTOOLS_VERSION, layer_parameter
-from components.settings import SettingsError
 from tests.conftest import resources
 from tools.synth import synthesize
 from tools.synth_mocks import AccountFixture
@@ -22,15 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 EU_PROGRAM = '''
 import pulumi
 import pulumi_aws as aws
-from components.aws_context import AwsContext
-from components.callback_worker import CallbackWorker, CallbackWorkerArgs
-from components.settings import WorkerSettings
+from orderflow import CallbackWorker
 
 eu = aws.Provider("eu", region="eu-west-1")
-CallbackWorker("inventory", CallbackWorkerArgs(
-    settings=WorkerSettings(function_timeout_seconds=3), code_path="handlers",
-    handler="inventory.app.lambda_handler",
-    ctx=AwsContext(partition="aws", region="eu-west-1", account_id="123456789012")),
+CallbackWorker("inventory", {
+    "settings": {"function_timeout_seconds": 3}, "code_path": "handlers",
+    "handler": "inventory.app.lambda_handler",
+    "aws_context": {"partition": "aws", "region": "eu-west-1", "account_id": "123456789012"}},
     opts=pulumi.ResourceOptions(providers={"aws": eu}))
 '''
 
@@ -130,7 +128,22 @@ def test_a_key_of_another_region_or_partition_is_refused(key: str) -> None:
 def test_a_context_of_another_region_than_the_provider_fails(tmp_path: Path) -> None:
     """The C1 program with its AwsContext left in us-east-1: every ARN would name the wrong region."""
     program = tmp_path / "program_mismatch.py"
-    program.write_text(EU_PROGRAM.replace('region="eu-west-1", account_id', 'region="us-east-1", account_id'))
+    program.write_text(EU_PROGRAM.replace('"region": "eu-west-1", "account_id"', '"region": "us-east-1", "account_id"'))
     with pytest.raises(ValueError, match="inventory: its AwsContext names region 'us-east-1' but its provider "
                                          "deploys in 'eu-west-1' \\(the region of its Powertools layer"):
         synthesize("dev", program=program)
+
+
+def test_a_context_left_out_is_the_component_provider_s(tmp_path: Path) -> None:
+    """Without ``aws_context`` the account, region and partition are read through the component's provider."""
+    program = tmp_path / "program_derived.py"
+    program.write_text(EU_PROGRAM.replace(
+        '"aws_context": {"partition": "aws", "region": "eu-west-1", "account_id": "123456789012"}', ''))
+    export = synthesize("dev", program=program)
+    (sm,) = resources(export, "aws:sfn/stateMachine:StateMachine")
+    assert json.loads(sm["inputs"]["definition"])["States"]["Callback"]["Parameters"]["QueueUrl"] == (
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/orderflow-dev-inventory-queue")
+    (role,) = [r for r in resources(export, "aws:iam/role:Role") if r["inputs"]["name"].endswith("-sm-role")]
+    assert json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": ["arn:aws:states:eu-west-1:123456789012:stateMachine:orderflow-dev-inventory",
+                          "arn:aws:states:eu-west-1:123456789012:stateMachine:orderflow-dev-inventory:*"]}

@@ -79,10 +79,16 @@ def test_cost_model_reads_the_tutorial_paths() -> None:
 
 
 def test_send_message_retries_only_on_the_error_names_step_functions_emits() -> None:
-    from components.definition import RELEASE, CallbackDefinition
+    from orderflow.callback_worker import failure_path
+    from orderflow.definition import CallbackDefinition
+    from orderflow.settings import WorkerSettings
 
-    built = CallbackDefinition(queue_url="https://sqs.us-east-1.amazonaws.com/1/q", task_timeout_seconds=60,
-                               heartbeat_seconds=30).build()
-    for state in ("Check Inventory", RELEASE):
+    from components.inventory_service.service import CHECK_STATE, FAILURE, RELEASE_STATE
+
+    built = CallbackDefinition(queue_url="https://sqs.us-east-1.amazonaws.com/1/q",
+                               queue_arn="arn:aws:sqs:us-east-1:123456789012:q",
+                               settings=WorkerSettings(function_timeout_seconds=3),
+                               failure=failure_path(FAILURE)).build()
+    for state in (CHECK_STATE, RELEASE_STATE):
         (retry,) = built["States"][state]["Retry"]
         assert retry["ErrorEquals"] == ["SQS.SdkClientException", "SQS.AmazonSQSException"]

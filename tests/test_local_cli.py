@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("tools", "components", "handlers", "samples", "__main__.py", "service.py", "stack_config.py",
+COPIED = ("tools", "components", "handlers", "samples", "__main__.py", "stack_config.py",
           "Pulumi.yaml", "Pulumi.prod.yaml")
 BAD_KEY = "orderflow:functionTimeout"
 EU_STACK = """config:

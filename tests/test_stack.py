@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from orderflow.iam import is_wildcard_only
+from orderflow.settings import SettingsError
 from parliament import analyze_policy_string
 
-from components.iam import is_wildcard_only
-from components.settings import SettingsError
 from stack_config import parse_stack_config
 from tests.conftest import resources
 from tools.synth import synthesize

@@ -107,7 +107,7 @@ BOOLEANS = [
 
 @pytest.mark.parametrize(("value", "parsed", "rule"), BOOLEANS)
 def test_booleans_as_the_sdk_reads_them(value: str, parsed: bool | None, rule: str) -> None:
-    from components.settings import SettingsError
+    from orderflow.settings import SettingsError
 
     if parsed is None:
         with pytest.raises(SettingsError) as raised:
@@ -142,8 +142,7 @@ REGIONS = [
 @pytest.mark.parametrize(("region", "problem"), REGIONS)
 def test_region_is_checked_against_botocores_partitions(region: str, problem: str | None) -> None:
     import botocore
-
-    from components.settings import SettingsError
+    from orderflow.settings import SettingsError
 
     if problem is None:
         parse_namespaced({"aws:region": region})
@@ -224,7 +223,7 @@ SECRET_PROBLEMS = [
 @pytest.mark.parametrize(("environ", "salt", "provider", "problem"), SECRET_PROBLEMS)
 def test_a_secret_that_cannot_be_decrypted_names_the_key_and_what_to_give(
         tmp_path: Path, environ: dict[str, str], salt: str | None, provider: str | None, problem: str) -> None:
-    from components.settings import SettingsError
+    from orderflow.settings import SettingsError
 
     stack = secret_stack(tmp_path, "  orderflow:alarmEmails:\n    secure: AAABAMx0aGlzIGlzIG5vdCBhIHZhbHVl\n",
                          salt, provider)
@@ -237,7 +236,7 @@ def test_a_secret_that_cannot_be_decrypted_names_the_key_and_what_to_give(
 
 
 def test_a_value_another_passphrase_wrote_is_named_not_described(tmp_path: Path) -> None:
-    from components.settings import SettingsError
+    from orderflow.settings import SettingsError
 
     stack = secret_stack(tmp_path, "  orderflow:alarmEmails:\n    secure: v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==\n")
     with pytest.raises(SettingsError) as raised:

@@ -91,7 +91,8 @@ def test_the_code_archive_holds_exactly_the_handler_sources_and_its_hash_survive
 
 
 def test_the_archive_hash_follows_the_sources(tmp_path: Path) -> None:
-    from components.code_asset import source_archive
+    from orderflow.code_asset import source_archive
+
     from tools.synth import _plain
 
     (tmp_path / "pkg").mkdir()

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from orderflow.settings import SettingsError
 from rich.console import Console
 from rich.progress import Progress
 
-from components.settings import SettingsError
 from tools.deployed.outputs import StackRefError, stack_name
 from tools.emulator.deploy import export_region
 from tools.emulator.faults import STALL_FIRST, Faults, FaultsError

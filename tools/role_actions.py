@@ -101,9 +101,9 @@ PREVIEW_CALLS = ("states:ValidateStateMachineDefinition",)
 """What a preview calls beyond reads: pulumi-aws 7 validates a changed definition while diffing (Terraform AWS
 provider 5.67: https://github.com/hashicorp/terraform-provider-aws/blob/main/CHANGELOG.md)."""
 LAYER_PARAMETER = ("ssm:GetParameter",)
-"""The program's lookup of the Powertools layer's public parameter (components/powertools.py)."""
+"""The program's lookup of the Powertools layer's public parameter (components/orderflow/powertools.py)."""
 QUOTA_PREFLIGHT = ("servicequotas:GetServiceQuota",)
-"""The program's check of reservedConcurrency against the account's quota L-B99A9384 (components/quota.py)."""
+"""The program's check of reservedConcurrency against the account's quota L-B99A9384 (components/orderflow/quota.py)."""
 LAYER_READ = ("lambda:GetLayerVersion",)
 """CreateFunction and UpdateFunctionConfiguration with a layer need it on the layer version
 (https://docs.aws.amazon.com/lambda/latest/dg/chapter-layers.html, "Layer permissions")."""

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from components import arn_patterns
-from components.quota import QUOTA_CODE
+from orderflow import arn_patterns
+from orderflow.quota import QUOTA_CODE
+
 from tools import role_actions as ra
 from tools.synth_mocks import ACCOUNT_ID
 
@@ -311,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --account {args.account!r} is not a 12-digit AWS account id; give the account the stack "
               f"deploys to (aws sts get-caller-identity)", file=sys.stderr)
         return 2
-    from components.settings import SettingsError
+    from orderflow.settings import SettingsError
+
     from tools.role_layout import write_roles
     from tools.synth import error_lines, quiet_warnings, synthesize
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from orderflow.settings import SettingsError
 
-from components.settings import SettingsError
 from tools.go_yaml import GoTime, GoYamlError, go_json, load
 from tools.stack_secrets import Decrypter, SecretError
 

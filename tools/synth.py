@@ -26,7 +26,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from components.settings import SettingsError
+from orderflow.settings import SettingsError
+
 from tools.deployed.outputs import StackRefError, stack_name
 from tools.stack_file import StackFileError, available_stacks, read_stack_file
 from tools.synth_mocks import AccountFixture, SynthMocks

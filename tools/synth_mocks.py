@@ -13,10 +13,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from orderflow.regions import dns_suffix, partition_of_region
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime.settings import get_project, get_stack
 
-from components.regions import dns_suffix, partition_of_region
 from tools.synth_defaults import with_provider_defaults
 
 ACCOUNT_ID = "123456789012"
@@ -39,7 +39,7 @@ def _digest(text: str) -> str:
 
 def partition_of(region: str) -> tuple[str, str]:
     """(partition, DNS suffix) of a region, as ``aws.get_partition()`` answers there: botocore's partition data
-    (:mod:`components.regions`); ``aws`` for a region no partition claims."""
+    (:mod:`orderflow.regions`); ``aws`` for a region no partition claims."""
     partition = partition_of_region(region) or "aws"
     return partition, dns_suffix(partition)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from components.aws_context import AwsContext
-from service import inventory_service
+from orderflow.aws_context import AwsContext
+
+from components.inventory_service.service import inventory_service
 from stack_config import load_stack_config
 
 config = load_stack_config()

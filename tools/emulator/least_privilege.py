@@ -17,8 +17,8 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import settings
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from orderflow.aws_context import AwsContext
 
-from components.aws_context import AwsContext
 from tools.emulator.deploy import Deployment
 
 

@@ -24,7 +24,7 @@ PARTITION = r"aws(?:-[a-z]+)*"
 """aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc."""
 REGION = r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]+"
 """A region name's shape (us-east-1, us-isob-east-1, eusc-de-east-1); stack config checks the name itself
-against botocore's regions (:mod:`components.regions`)."""
+against botocore's regions (:mod:`orderflow.regions`)."""
 ACCOUNT = r"[0-9]{12}"
 KEY_ID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pulumi
 import pulumi_aws as aws
+
+from .args import AwsContextArgs
 
 DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com",
                 "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov", "aws-iso-e": "cloud.adc-e.uk",
@@ -24,16 +28,38 @@ class AwsContext:
     partition (https://docs.aws.amazon.com/general/latest/gr/rande.html, "Service endpoints")."""
 
     @classmethod
-    def current(cls) -> AwsContext:
-        """Resolve through provider invokes, which answer during preview as well as during update."""
-        identity = aws.get_caller_identity()
-        partition = aws.get_partition()
+    def current(cls, opts: pulumi.InvokeOptions | None = None) -> AwsContext:
+        """Resolve through provider invokes, which answer during preview as well as during update; ``opts``
+        (e.g. ``parent=<component>``) chooses the provider that answers (default: the default provider)."""
+        identity = aws.get_caller_identity(opts=opts)
+        partition = aws.get_partition(opts=opts)
         return cls(
             partition=partition.partition,
-            region=aws.get_region().region,
+            region=aws.get_region(opts=opts).region,
             account_id=identity.account_id,
             dns_suffix=partition.dns_suffix,
         )
+
+    @classmethod
+    def from_args(cls, given: Mapping[str, str] | AwsContextArgs | None, opts: pulumi.InvokeOptions | None = None) -> AwsContext:
+        """From an :class:`orderflow.args.AwsContextArgs` dict; keys left out are read with :meth:`current`
+        (no invoke when partition, region and account_id are all given)."""
+        given = {str(k): str(v) for k, v in (given or {}).items()}
+        unknown = sorted(set(given) - {"partition", "region", "account_id", "dns_suffix"})
+        if unknown:
+            raise ValueError(f"aws_context: unknown keys {unknown} (known: account_id, dns_suffix, partition, region)")
+        if not {"partition", "region", "account_id"} <= set(given):
+            found = cls.current(opts)
+            given = {"partition": found.partition, "region": found.region, "account_id": found.account_id,
+                     **({"dns_suffix": found.dns_suffix} if found.dns_suffix else {}), **given}
+        return cls(given["partition"], given["region"], given["account_id"], given.get("dns_suffix"))
+
+    def as_args(self) -> AwsContextArgs:
+        """This context as an :class:`orderflow.args.AwsContextArgs` dict."""
+        plain: AwsContextArgs = {"partition": self.partition, "region": self.region, "account_id": self.account_id}
+        if self.dns_suffix:
+            plain["dns_suffix"] = self.dns_suffix
+        return plain
 
     @property
     def domain(self) -> str:

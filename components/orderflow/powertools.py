@@ -16,7 +16,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import SettingsError
+from .settings import SettingsError
 
 POWERTOOLS_VERSION = "3.37.0"
 """The aws-lambda-powertools version locked in uv.lock (a test keeps the two equal)."""
@@ -30,7 +30,7 @@ def layer_parameter(architecture: str, runtime: str, version: str = POWERTOOLS_V
 
 
 def layer_arn(parent: pulumi.Resource, partition: str, architecture: str, runtime: str,
-              given: str | None = None) -> pulumi.Input[str]:
+              given: pulumi.Input[str] | None = None) -> pulumi.Input[str]:
     """The pinned layer's ARN: ``given`` when set, else looked up with ``parent``'s provider.
 
     Raises SettingsError (before any lookup) in a partition where Powertools publishes no parameter; in a region

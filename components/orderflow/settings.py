@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, cast
+
+from .args import WorkerSettingsArgs
 
 INTEGER = re.compile(r"-?[0-9]+")
 """A config integer: ASCII digits only, matched against the whole value (no sign +, no underscores, no spaces)."""
@@ -209,6 +211,21 @@ class WorkerSettings:
             )
         if problems:
             raise SettingsError(problems)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> WorkerSettings:
+        """From a :class:`orderflow.args.WorkerSettingsArgs` dict (field names as keys), resolved; raises
+        SettingsError naming an unknown key, or every problem of the values."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(args) - names)
+        if unknown:
+            raise SettingsError([f"settings: unknown key {k!r} (known: {', '.join(sorted(names))})" for k in unknown])
+        return cls(**dict(args)).resolved()
+
+    def as_args(self) -> WorkerSettingsArgs:
+        """The set fields as a :class:`orderflow.args.WorkerSettingsArgs` dict (None fields left out)."""
+        return cast(WorkerSettingsArgs, {f.name: getattr(self, f.name) for f in fields(self)
+                                         if getattr(self, f.name) is not None})
 
     @classmethod
     def config_keys(cls) -> dict[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import SettingsError
+from .settings import SettingsError
 
 QUOTA_CODE = "L-B99A9384"
 MIN_UNRESERVED = 100

@@ -42,13 +42,13 @@ class AlarmTargets:
 
     create_topic: bool = False
     """Create an SNS topic ``<base>-alarms``."""
-    topic_arn: str | None = None
+    topic_arn: pulumi.Input[str] | None = None
     """An existing topic to notify instead."""
     emails: tuple[str, ...] = ()
     """Email addresses subscribed to the created topic."""
     https_endpoints: tuple[str, ...] = ()
     """HTTPS endpoints subscribed to the created topic."""
-    kms_key_arn: str | None = None
+    kms_key_arn: pulumi.Input[str] | None = None
     """Customer-managed key of the created topic (SSE); None: unencrypted."""
 
 
