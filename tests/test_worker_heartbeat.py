@@ -1,4 +1,4 @@
-"""Heartbeats only when they can matter (inventory.heartbeat), and two calls on the normal path."""
+"""Heartbeats only when they can matter (orderflow_runtime.heartbeat), and two calls on the normal path."""
 
 from __future__ import annotations
 
