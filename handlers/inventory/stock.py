@@ -46,8 +46,8 @@ two runs each, 20 retries):
 | retries, turns once a sku conflicted (chosen) | 101, 165 | 0, 0 | 40 / 20 | 5.6, 5.5 |
 
 With 10 retries, one record in some runs ran out of them (one environment in turn keeps the item busy), so
-the default (``inventory.conflicts.CONFLICT_RETRY_ATTEMPTS``) is 20, bounded by the invocation's deadline. Turns only for skus that conflicted keep a batch on
-quiet skus fully concurrent (taking turns always would serialize every batch sharing a sku, conflict or not).
+the default (``inventory.conflicts.CONFLICT_RETRY_ATTEMPTS``) is 20, bounded by the invocation's deadline. Turns
+only for skus that conflicted keep a batch on quiet skus fully concurrent (taking turns always would serialize every batch sharing a sku, conflict or not).
 FIFO per sku or sharded stock would change the deployed topology or every reader of the table; neither is
 needed for a hot sku's one-item write rate.
 """

@@ -115,9 +115,9 @@ class SettleHooks:
     done: Callable[[Answer], object] = _nothing
 
 
-Decide = Callable[[Envelope, "float | None"], "Answer | None"]
+Decide = Callable[[Envelope, float | None], Answer | None]
 """(the task's envelope, the deadline on ``time.monotonic()`` or None) -> its Answer, or None for no answer."""
-Compensate = Callable[[Envelope, "float | None"], str]
+Compensate = Callable[[Envelope, float | None], str]
 """(the compensation's envelope, the deadline) -> a short result for the log (the work item is the execution's
 input; ``TaskClient.describe`` reads the execution)."""
 
