@@ -76,14 +76,17 @@ def code(export: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_code_archive_holds_exactly_the_handler_sources_and_its_hash_survives_a_run() -> None:
-    before = code(synthesize("dev"))
+    before_export = synthesize("dev")
+    before = code(before_export)
     tracked = subprocess.run(["git", "ls-files", "handlers"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     assert sorted(f"handlers/{name}" for name in before["assets"]) == sorted(tracked)
     # run the handler's modules as a test run does: Python writes __pycache__/*.pyc beside them
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    (fn,) = resources(before_export, "aws:lambda/function:Function")  # the worker's own environment
     subprocess.run([sys.executable, "-c", "import inventory.app, inventory.orders, inventory.stock"],
-                   cwd=ROOT / "handlers", env={**env, "PYTHONPATH": str(ROOT / "handlers")}, check=True)
+                   cwd=ROOT / "handlers", env={**env, **fn["inputs"]["environment"]["variables"],
+                                               "PYTHONPATH": str(ROOT / "handlers")}, check=True)
     assert list((ROOT / "handlers" / "inventory" / "__pycache__").glob("*.pyc"))
     after = code(synthesize("dev"))
     assert after["hash"] == before["hash"]

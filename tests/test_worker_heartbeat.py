@@ -1,4 +1,4 @@
-"""Heartbeats only when they can matter (inventory.heartbeat), and two calls on the normal path."""
+"""Heartbeats only when they can matter (orderflow_runtime.heartbeat), and two calls on the normal path."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from tests.conftest import Emulated
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handlers"))
-from inventory.heartbeat import first_beat_after, message_age
+from orderflow_runtime.heartbeat import first_beat_after, message_age
 
 # One row per rule: receive count, message age (s), HEARTBEAT_SECONDS, VISIBILITY_TIMEOUT_SECONDS -> first beat (s).
 RULE = [
@@ -77,8 +78,9 @@ def test_which_deliveries_beat(emulated: Emulated, name: str, receives: str, age
 
 def test_work_that_runs_long_beats(emulated: Emulated, monkeypatch: pytest.MonkeyPatch) -> None:
     """The transaction is held until a heartbeat has gone out: the beat comes while the work runs."""
-    monkeypatch.setattr(emulated.module, "HEARTBEAT_SECONDS", 4)
-    monkeypatch.setattr(emulated.module, "VISIBILITY_TIMEOUT_SECONDS", 2)  # threshold 1 s
+    runtime = emulated.module.runtime
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, heartbeat_seconds=4,
+                                                     visibility_timeout_seconds=2))  # threshold 1 s
     emulated.seed({"A": 5})
     arn = emulated.start(order("long", A=1), "long")
     (record,) = emulated.receive()

@@ -12,10 +12,10 @@ Two measures, one for each source of conflicts:
   other, and each cancelled attempt costs a round trip plus a back-off: one item takes one write at a time
   whatever we do. Skus that do not conflict keep full concurrency.
 - ``Retry``: conflicts with other environments are retried at once in the invocation, up to
-  ``CONFLICT_RETRY_ATTEMPTS`` times, after a full-jitter exponential back-off (base 20 ms, cap 500 ms:
-  about the latency of one transaction up to a few dozen), and never past the invocation's deadline minus
-  the time kept for answering. Then the record fails (``TransientError``) and SQS redelivers it: the last
-  resort, which costs a visibility timeout. ``CONFLICT_RETRY_ATTEMPTS=0`` keeps only that last resort.
+  ``CONFLICT_RETRY_ATTEMPTS`` times (a constant; ``Stock(conflict_attempts=...)`` for a measurement), after a
+  full-jitter exponential back-off (base 20 ms, cap 500 ms: about the latency of one transaction up to a few
+  dozen), and never past the invocation's deadline minus the time kept for answering. Then the record fails (``TransientError``) and SQS redelivers it: the last
+  resort, which costs a visibility timeout. ``conflict_attempts=0`` keeps only that last resort.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from botocore.exceptions import ClientError
 
 T = TypeVar("T")
 
+CONFLICT_RETRY_ATTEMPTS = 20
+"""Retries of a write conflict in the invocation (``inventory.stock`` measures why 20); 0 would fail the record at
+the first conflict and leave it to SQS's redelivery."""
 BASE_SECONDS = 0.02
 CAP_SECONDS = 0.5
 HOT_SECONDS = 10.0

@@ -1,96 +1,57 @@
-"""The message envelope the state machine sends, checked whole before the worker writes or calls anything.
+"""The inventory worker's messages on the callback runtime's envelope (``orderflow_runtime.envelope``).
 
-A check is ``{"taskToken", "execution", "order"}`` (``action`` absent or ``"check"``); a release is
-``{"action": "release", "order", "execution"}``. A body that is not one of these, an execution ARN that is not
-a Standard execution's ARN, or a token Step Functions would refuse can never be answered: the worker raises
-``UnanswerableMessage`` and the record is reported failed, so SQS moves it to the dead-letter queue after
-maxReceiveCount receives (no write was made, so nothing needs giving back). Why not straight to the DLQ: that
-would need the DLQ's URL and ``sqs:SendMessage`` on it; a message refused here costs no AWS call per receive.
-
-Formats (every pattern matches the whole string):
-- execution ARN ``arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:<executionName>``,
-  1..256 characters, names 1..80 characters without the characters Step Functions forbids
-  (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html,
-  https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html);
-- task token 1..2048 characters (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html);
-  tokens are opaque, so only printable ASCII without spaces is required of them.
+A check is the callback task's message ``{"taskToken", "execution", "order"}`` (``action`` absent or
+``"check"``); a release is the failure path's compensation ``{"action": "release", "order", "execution"}``: it
+gives back what its execution reserved. The work item is the order (the execution's input). A body that is
+neither is an ``UnanswerableMessage``: it reaches the dead-letter queue, with no write made.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from inventory import limits
+from orderflow_runtime import envelope as runtime_envelope
+from orderflow_runtime.envelope import Envelope, UnanswerableMessage, decode_body
+from orderflow_runtime.logs import scalar
 
-_NAME = r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]{1,80}"
-EXECUTION_ARN = re.compile(
-    rf"arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:states:[a-z]{{2}}(?:-[a-z]+)+-\d:\d{{12}}:execution:{_NAME}:{_NAME}"
-)
-TASK_TOKEN = re.compile(rf"[\x21-\x7e]{{1,{limits.TASK_TOKEN_CHARS}}}")
-ACTIONS = ("check", "release")
+__all__ = ["COMPENSATIONS", "RELEASE", "OrderMessage", "UnanswerableMessage", "decode_body", "log_keys",
+           "order_id_of", "parse_envelope"]
 
-
-class UnanswerableMessage(Exception):
-    """No usable task token or execution: nobody can be told, so the message must reach the DLQ."""
+RELEASE = "release"
+"""The compensation action of the failure path's message: give back what the execution reserved."""
+COMPENSATIONS = (RELEASE,)
+ORDER_ID_LOG_CHARS = 100
 
 
 @dataclass(frozen=True)
-class Envelope:
-    """What the state machine puts in the message body: a check (with its task token) or a release."""
+class OrderMessage(Envelope):
+    """A checked message whose work item is an order (unchecked: ``inventory.orders`` checks it)."""
 
-    token: str
-    execution: str
-    order: Any
-    action: str = "check"
+    @property
+    def order(self) -> Any:
+        return self.work_item
 
     @property
     def order_id(self) -> str | None:
-        order_id = self.order.get("orderId") if isinstance(self.order, dict) else None
-        return order_id if isinstance(order_id, str) else None
+        return order_id_of(self.work_item)
 
 
-def parse_envelope(body_text: str) -> Envelope:
-    """Parse and check a message body. Raises UnanswerableMessage naming the first problem."""
-    return check_envelope(decode_body(body_text))
+def parse_envelope(body_text: str) -> OrderMessage:
+    """Parse and check a message body (a check or a release). Raises UnanswerableMessage naming the first problem."""
+    checked = runtime_envelope.parse_envelope(body_text, COMPENSATIONS)
+    return OrderMessage(token=checked.token, execution=checked.execution, work_item=checked.work_item,
+                        action=checked.action)
 
 
-def decode_body(body_text: str) -> Any:
-    """The JSON value of a message body. Raises UnanswerableMessage when it is not JSON."""
-    try:
-        return json.loads(body_text)
-    except (TypeError, ValueError) as error:
-        raise UnanswerableMessage(f"body is not JSON: {error}") from error
-    except RecursionError as error:  # e.g. "[" * 1000: a body no check can ever be read from
-        raise UnanswerableMessage("body is JSON nested deeper than the decoder reads (about 1,000 levels)") \
-            from error
+def order_id_of(order: Any) -> str | None:
+    """The ``orderId`` of a work item when it is a string (None otherwise; not checked against its rules)."""
+    order_id = order.get("orderId") if isinstance(order, dict) else None
+    return order_id if isinstance(order_id, str) else None
 
 
-def check_envelope(body: Any) -> Envelope:
-    """Check a decoded message body against the APIs' formats. Raises UnanswerableMessage naming the first
-    problem."""
-    if not isinstance(body, dict):
-        raise UnanswerableMessage("body is not a JSON object")
-    action, token, execution = body.get("action", "check"), body.get("taskToken"), body.get("execution")
-    if not isinstance(action, str) or action not in ACTIONS:
-        raise UnanswerableMessage(f"action must be one of {', '.join(ACTIONS)}; got {_shown(action)}")
-    if not isinstance(execution, str) or not EXECUTION_ARN.fullmatch(execution) \
-            or len(execution) > limits.EXECUTION_ARN_CHARS:
-        raise UnanswerableMessage(f"execution must be a Standard execution ARN of at most "
-                                  f"{limits.EXECUTION_ARN_CHARS} characters; got {_shown(execution)}")
-    if action == "check" and (not isinstance(token, str) or not TASK_TOKEN.fullmatch(token)):
-        length = len(token) if isinstance(token, str) else 0
-        raise UnanswerableMessage(f"taskToken must be 1..{limits.TASK_TOKEN_CHARS} printable ASCII characters; "
-                                  f"got {type(token).__name__} of length {length}")
-    return Envelope(token=str(token) if action == "check" else "", execution=execution, order=body.get("order"),
-                    action=action)
-
-
-def _shown(value: Any) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=True)
-    except RecursionError:
-        return f"a JSON {type(value).__name__} nested too deep to show"
-    return text if len(text) <= 120 else text[:117] + "..."
+def log_keys(order: Any) -> dict[str, Any]:
+    """The order id for every log line of a record, before anything is checked (shortened; a value that is not a
+    string or a number shows as its JSON type)."""
+    order_id = order.get("orderId") if isinstance(order, dict) else None
+    return {"order_id": scalar(order_id, ORDER_ID_LOG_CHARS)}

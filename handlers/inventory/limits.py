@@ -8,23 +8,29 @@ DynamoDB (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Const
 Item sizes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
 a string is its UTF-8 length; a number about one byte per two significant digits plus one byte.
 
-Step Functions (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html,
-https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html,
-https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions):
-- ``taskToken`` is 1..2048 characters; a task's ``output`` (and any state's payload) at most 256 KiB
-  (262,144 bytes) as UTF-8;
-- SendTaskFailure ``error`` is at most 256 characters and ``cause`` at most 32,768 characters;
-- an execution ARN (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html)
-  is 1..256 characters; state machine and execution names are 1..80 characters without white space, brackets,
-  wildcards, ``" # % \\ ^ | ~ ` $ & , ; : /``, control characters, surrogates or U+FFFE/U+FFFF
-  (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+Step Functions' limits (payload, token, execution ARN, error and cause) are the callback runtime's
+(``orderflow_runtime.limits``), imported here so the order's checks read them from one place.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
+
+from orderflow_runtime.limits import (
+    CAUSE_CHARS,
+    ERROR_CHARS,
+    EXECUTION_ARN_CHARS,
+    PAYLOAD_BYTES,
+    TASK_TOKEN_CHARS,
+    to_json,
+    utf8_bytes,
+)
+
+__all__ = ["CAUSE_CHARS", "ERROR_CHARS", "EXECUTION_ARN_CHARS", "ITEM_BYTES", "MAX_QUANTITY", "NUMBER_DIGITS",
+           "NUMBER_MAX", "NUMBER_MIN_POSITIVE", "PARTITION_KEY_BYTES", "PAYLOAD_BYTES", "SORT_KEY_BYTES",
+           "TASK_TOKEN_CHARS", "item_bytes", "number_bytes", "significant_digits", "storable_number", "to_json",
+           "utf8_bytes"]
 
 PARTITION_KEY_BYTES = 2048
 SORT_KEY_BYTES = 1024
@@ -32,22 +38,8 @@ ITEM_BYTES = 400 * 1024
 NUMBER_DIGITS = 38
 NUMBER_MAX = Decimal("9.9999999999999999999999999999999999999E+125")
 NUMBER_MIN_POSITIVE = Decimal("1E-130")
-PAYLOAD_BYTES = 256 * 1024
-TASK_TOKEN_CHARS = 2048
-EXECUTION_ARN_CHARS = 256
-ERROR_CHARS = 256
-CAUSE_CHARS = 32768
 MAX_QUANTITY = 10**NUMBER_DIGITS - 1
 """The largest integer DynamoDB stores exactly (38 digits); stock arithmetic on it stays exact too."""
-
-
-def utf8_bytes(text: str) -> int:
-    """Bytes of ``text`` as UTF-8, the unit of DynamoDB key/item sizes and Step Functions payloads.
-
-    A lone surrogate (JSON allows ``"\\ud800"``) cannot be encoded; it is counted as the 3 bytes the
-    services' replacement would take, so the count never raises.
-    """
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def storable_number(value: Decimal) -> bool:
@@ -82,9 +74,3 @@ def item_bytes(item: dict[str, dict[str, Any]]) -> int:
         else:
             raise ValueError(f"attribute {name!r}: only S and N values are sized here")
     return size
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON without ASCII escaping: the bytes the services count are the characters' UTF-8 bytes, so
-    escaping a character outside ASCII (6 or 12 bytes instead of 2 to 4) only brings the limits closer."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -40,14 +40,14 @@ two runs each, 20 retries):
 
 | handling | conflicts | records sent back to the queue | reserved / rejected | seconds |
 |---|---|---|---|---|
-| ``CONFLICT_RETRY_ATTEMPTS=0`` (redelivery) | 39, 49 | 39, 49 (each waits a visibility timeout) | 21 / 0, 11 / 0 | 4.2, 3.5 |
+| ``conflict_attempts=0`` (redelivery) | 39, 49 | 39, 49 (each waits a visibility timeout) | 21 / 0, 11 / 0 | 4.2, 3.5 |
 | retries, records always concurrent | 282, 271 | 0, 0 | 40 / 20 | 6.7, 6.8 |
 | retries, records on a common sku always in turn | 113, 193 | 0, 0 | 40 / 20 | 6.6, 6.3 |
 | retries, turns once a sku conflicted (chosen) | 101, 165 | 0, 0 | 40 / 20 | 5.6, 5.5 |
 
 With 10 retries, one record in some runs ran out of them (one environment in turn keeps the item busy), so
-the default is 20, bounded by the invocation's deadline. Turns only for skus that conflicted keep a batch on
-quiet skus fully concurrent (taking turns always would serialize every batch sharing a sku, conflict or not).
+the default (``inventory.conflicts.CONFLICT_RETRY_ATTEMPTS``) is 20, bounded by the invocation's deadline. Turns
+only for skus that conflicted keep a batch on quiet skus fully concurrent (taking turns always would serialize every batch sharing a sku, conflict or not).
 FIFO per sku or sharded stock would change the deployed topology or every reader of the table; neither is
 needed for a hot sku's one-item write rate.
 """
@@ -60,15 +60,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
+from orderflow_runtime.runtime import TransientError
 
 from inventory import holds, limits
-from inventory.conflicts import Conflict, Retry, SkuLocks, is_conflict
+from inventory.conflicts import CONFLICT_RETRY_ATTEMPTS, Conflict, Retry, SkuLocks, is_conflict
 from inventory.holds import HELD, HOLD, MAX_HELD
 from inventory.orders import Item, Order, Rejection
-
-
-class TransientError(Exception):
-    """Worth another delivery: the record is reported failed and SQS brings it back."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,7 @@ _NEW_OR_RELEASED = "attribute_not_exists(pk) OR #s = :released"
 
 
 class Stock:
-    def __init__(self, client: Any, table: str, conflict_attempts: int = 20,
+    def __init__(self, client: Any, table: str, conflict_attempts: int = CONFLICT_RETRY_ATTEMPTS,
                  fate: holds.Fate = lambda _: "running") -> None:
         """``fate``: an execution ARN -> ``"kept"``, ``"running"`` or ``"ended"`` (see ``inventory.holds``); the
         default knows nothing, so a decision that meets unanswered reservations waits, then retries later."""

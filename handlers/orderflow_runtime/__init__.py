@@ -1,1 +1,7 @@
-"""orderflow_runtime: the worker side of the callback protocol (contract, envelope, heartbeats, answers, batch)."""
+"""orderflow_runtime: the worker side of the callback protocol, with a worker's own functions wired in.
+
+Modules: ``contract`` (message keys and environment names, shared with the component), ``config`` (the required
+environment), ``envelope``, ``heartbeat``, ``tasks`` (the Step Functions calls), ``batch`` (the concurrent SQS
+batch processor), ``logs``, ``limits``, and ``runtime`` (``CallbackRuntime``, ``Worker``, ``Answer``). Nothing is
+imported here: the component imports ``contract`` without Powertools or botocore.
+"""

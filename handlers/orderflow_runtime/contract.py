@@ -27,6 +27,9 @@ EXECUTION: Final = "execution"
 """The execution ARN (``$$.Execution.Id``): the idempotency scope of the work, and what a dead token's fate is read from."""
 ACTION: Final = "action"
 """Present only on a compensation message; its value names the compensation (for example ``"release"``)."""
+TASK_ACTION: Final = "check"
+"""The ``action`` a callback task's message may state explicitly: the same as no ``action`` (a compensation
+action must differ from it)."""
 
 # environment variables the component sets and the runtime requires (a missing one is a configuration error)
 HEARTBEAT_SECONDS: Final = "HEARTBEAT_SECONDS"

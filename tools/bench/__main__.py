@@ -6,7 +6,7 @@
 - cost per million orders for our prod stack and for the tutorial's setup, on one cost model;
 - synth time of the program with 1 and with 20 copies of the service;
 - a flash sale (``flash_sale``): N orders on two hot SKUs, demand well above stock, through the emulator with
-  transaction conflicts on, once with the worker's old conflict handling (``CONFLICT_RETRY_ATTEMPTS=0``: a conflict
+  transaction conflicts on, once with the worker's old conflict handling (``conflict_attempts=0``: a conflict
   is redelivered) and once with its default;
 - ``calls_per_record``: the worker's AWS calls per record on the normal path (handler measure);
 - ``capacity_orders_per_second`` / ``capacity_bound_by``: the prod stack's sustained rate on AWS (``capacity``);
@@ -59,7 +59,8 @@ FLASH_ORDERS = 500
 FLASH_RATE = 25.0
 """Flash-sale arrivals per second: the burst of a sale, as fast as the emulated dev stack (two environments in one
 process) can take orders without leaving them on the queue past HeartbeatSeconds."""
-OLD_HANDLING = {"CONFLICT_RETRY_ATTEMPTS": "0"}
+OLD_HANDLING = 0
+"""The worker's conflict retries in the flash sale's "redelivery" run (``Stock.conflict_attempts``): none."""
 
 
 class CallCounter:
@@ -125,16 +126,18 @@ def synth_seconds(copies: int) -> float:
 
 def e2e(export: dict[str, Any], count: int, faults: Faults | None, log: Path,
         rate: float | None = None, orders: tuple[list[Any], dict[str, int]] | None = None,
-        environment: dict[str, str] | None = None) -> tuple[RunResult, CallCounter]:
-    """``environment``: worker variables set on top of the deployed function's (none: exactly the deployed ones)."""
+        conflict_attempts: int | None = None) -> tuple[RunResult, CallCounter]:
+    """``conflict_attempts``: each worker environment's conflict retries (None: the worker's own constant)."""
     orders_list, inventory = orders or generate(count, seed=11)
     counter = CallCounter()
 
     def prepare(d: Any) -> dict[str, Any]:
-        for key in OLD_HANDLING:  # what a previous run set must not leak into this one
-            os.environ.pop(key, None)
-        d.function.environment.update(environment or {})
-        return {"on_environment": counter.attach}
+        return {"on_environment": on_environment}
+
+    def on_environment(module: ModuleType) -> None:
+        counter.attach(module)
+        if conflict_attempts is not None:
+            module.stock.conflict_attempts = conflict_attempts
 
     with log.open("w") as stream:
         result = run_orders(export, orders_list, inventory, faults=faults, check_least_privilege=False,
@@ -146,8 +149,8 @@ def flash(export: dict[str, Any], count: int, rate: float, log_dir: Path) -> dic
     """The flash sale with the old and the default conflict handling, same orders, same stock."""
     sale = flash_sale.generate(count)
     out: dict[str, Any] = {"orders": count, "hot_skus": sorted(sale[1]), "stock": sale[1], "arrivals_per_second": rate}
-    for name, env in (("redelivery", OLD_HANDLING), ("default", None)):
-        result, _ = e2e(export, count, None, log_dir / f"bench-flash-{name}-worker.log", rate, sale, env)
+    for name, attempts in (("redelivery", OLD_HANDLING), ("default", None)):
+        result, _ = e2e(export, count, None, log_dir / f"bench-flash-{name}-worker.log", rate, sale, attempts)
         out[name] = flash_row(result)
     return out
 

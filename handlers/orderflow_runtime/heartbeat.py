@@ -1,9 +1,9 @@
 """SendTaskHeartbeat only when it can matter, from the stack's timing settings.
 
-Timing (from the stack config): H = ``HEARTBEAT_SECONDS`` (the task's HeartbeatSeconds), V =
-``VISIBILITY_TIMEOUT_SECONDS`` (the queue's; default H / 2, the stack's default ratio), and the settings
-guarantee H > V >= 6 x the function timeout. Step Functions starts the task's heartbeat clock when it sends
-the message, so without a beat the deadline is SentTimestamp + H; a beat moves it to now + H
+Timing (``orderflow_runtime.config.Settings``, from the environment the component sets): H =
+``HEARTBEAT_SECONDS`` (the task's HeartbeatSeconds), V = ``VISIBILITY_TIMEOUT_SECONDS`` (the queue's), and the
+component's settings guarantee H > V >= 6 x the function timeout. Step Functions starts the task's heartbeat
+clock when it sends the message, so without a beat the deadline is SentTimestamp + H; a beat moves it to now + H
 (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html#task-state-fields, HeartbeatSeconds).
 
 The rule, for a message of age A (now - SentTimestamp) received for the R-th time:
