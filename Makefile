@@ -1,6 +1,7 @@
 # orderflow: the command surface. Every target installs what it needs (pinned by uv.lock) first.
 # `make` (or `make help`) lists the targets and variables. make reports any failing command as exit 2;
-# for the command's own code (0 ok, 1 violation or broken invariant, 2 bad input, 3 internal error) run
+# for the command's own code (0 ok, 1 violation or broken invariant, 2 bad input, 3 internal error, 4 an operation
+# on a deployed stack failed part-way) run
 # `scripts/orderflow ...` (the same command, installed first when needed; no uv on PATH is ever needed).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -55,7 +56,7 @@ help: check-variables ## list the targets and variables
 	  awk -F'|' '{ d = ($$2 == "") ? "(empty)" : $$2; printf "  %-10s %-24s %s\n", $$1, d, $$3 }'
 	@echo
 	@echo "make exits 2 on any failure; for the command's own exit code (1 violation, 2 bad input,"
-	@echo "3 internal error) run it directly: scripts/orderflow <command> --help"
+	@echo "3 internal error, 4 stock/smoke failed part-way) run it directly: scripts/orderflow <command> --help"
 
 $(TOOLS)/bin/uv:
 	@$(PROGRESS) "setup: installing uv $(UV_VERSION) into .tools/ (once)" -- \

@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+# Tests that run the project's uv themselves trust the platform's certificate store as the Makefile's uv does
+# (a TLS-inspecting proxy's CA), also when pytest is run without make.
+os.environ.setdefault("UV_SYSTEM_CERTS", "1")
+
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",

@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__.splitlines()[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"commands:\n{listing}\n\nexit codes: 0 ok, 1 violation or broken invariant, 2 bad input, "
-               f"3 internal error (the traceback goes to a file), 130 interrupted",
+               f"3 internal error (the traceback goes to a file), 4 an operation on a deployed stack failed "
+               f"part-way (stock, smoke), 130 interrupted",
     )
     parser.add_argument("command", choices=COMMANDS, metavar="command", help="one of: " + ", ".join(COMMANDS))
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the command's own arguments (see <command> --help)")
