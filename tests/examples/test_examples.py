@@ -148,12 +148,13 @@ def test_the_notifications_worker_runs_end_to_end(notifications: dict[str, Any])
         item = boto3.client("dynamodb", region_name=REGION).get_item(
             TableName="notifications-dev-sent", Key={"id": {"S": "n-1"}})["Item"]
         assert item == {"id": {"S": "n-1"}, "recipient": {"S": "ada@example.com"}, "message": {"S": "hello"}}
-        for work, error, cause in [
+        rejections: list[tuple[dict[str, Any], str, str]] = [
             ({"id": "n-2", "recipient": "nobody", "message": "x"}, "InvalidRecipient",
              "recipient must be an email address; got 'nobody'"),
             ({"id": "n-3", "recipient": "bob@example.com", "unsubscribed": True}, "Unsubscribed",
              "bob@example.com unsubscribed"),
-        ]:
+        ]
+        for work, error, cause in rejections:
             rejected = run(sfn, machine, work)
             assert rejected["status"] == "SUCCEEDED"
             assert json.loads(rejected["output"]) == {"status": "REJECTED", "reason": error, "cause": cause,

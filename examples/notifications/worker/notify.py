@@ -4,8 +4,6 @@ rejections. Work item: ``{"id": str, "recipient": str (an email), "message": str
 
 from __future__ import annotations
 
-from typing import Any
-
 import botocore.session
 from orderflow_runtime.config import require
 from orderflow_runtime.envelope import Envelope
