@@ -251,16 +251,23 @@ def main(argv: list[str] | None = None) -> int:
                                                        "Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
     parser.add_argument("--stack-file", type=Path, default=None,
-                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
+                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml of the program's "
+                             "folder)")
+    parser.add_argument("--program", type=Path, default=None,
+                        help="the program's project folder, with its Pulumi.yaml (default: the root program)")
     args = parser.parse_args(argv)
+    if args.program is not None and not (args.program / "Pulumi.yaml").is_file():
+        print(f"error: --program {args.program}: no Pulumi.yaml there; give a project folder", file=sys.stderr)
+        return 2
     try:
-        source = args.stack_file or Path(f"Pulumi.{stack_name(args.stack)}.yaml")
+        source = args.stack_file or (args.program or Path()) / f"Pulumi.{stack_name(args.stack)}.yaml"
     except StackRefError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     quiet_warnings()
     try:
-        export = synthesize(args.stack, stack_file=args.stack_file)
+        export = synthesize(args.stack, stack_file=args.stack_file if args.program is None else source,
+                            program=args.program)
     except SettingsError as error:
         print("\n".join(error_lines(error, str(source))), file=sys.stderr)
         return 2

@@ -176,3 +176,13 @@ def test_the_embedded_task_runs_between_the_callers_own_states(embedded: dict[st
         assert (skipped["status"], json.loads(skipped["output"])) == ("SUCCEEDED", {"skipped": "o-2",
                                                                                     "why": "InvalidRecipient"})
         assert entered(sfn, skipped["executionArn"]) == ["Prepare", "Notify", "Skipped"]
+
+
+def test_synth_writes_a_programs_export_from_its_own_stack_file(tmp_path: Path,
+                                                               notifications: dict[str, Any]) -> None:
+    from tools.synth import main
+
+    out = tmp_path / "notifications-dev.json"
+    assert main(["--stack", "dev", "--program", str(NOTIFICATIONS), "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == notifications
+    assert main(["--stack", "dev", "--program", str(tmp_path), "--out", str(out)]) == 2
