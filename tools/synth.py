@@ -105,7 +105,8 @@ def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
     ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`); ``stack_file`` reads
-    the config from another file than ``Pulumi.<stack>.yaml``.
+    the config from another file than ``Pulumi.<stack>.yaml``; ``program``: another program (a project folder or a
+    file, see :func:`project_of` for its project name and the folder it runs in).
     Raises SettingsError (bad stack config), StackFileError (no/unreadable stack file) and RegistrationError
     (the engine would refuse the program).
     """
