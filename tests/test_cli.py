@@ -118,7 +118,7 @@ def test_make_without_a_target_prints_help(args: list[str]) -> None:
         assert any(line.startswith(f"  {variable} ") for line in lines), variable
 
 
-VARIABLES = "STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL"
+VARIABLES = "STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM"
 
 
 @pytest.mark.parametrize(("target", "given", "line"), [

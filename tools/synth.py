@@ -105,13 +105,32 @@ def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
 
     ``computed=False`` makes the mocks return no computed outputs, as an engine does in a first preview.
     ``account`` sets what the account's lookups answer (default: :class:`AccountFixture`); ``stack_file`` reads
-    the config from another file than ``Pulumi.<stack>.yaml``.
+    the config from another file than ``Pulumi.<stack>.yaml``; ``program``: another program (a project folder or a
+    file, see :func:`project_of` for its project name and the folder it runs in).
     Raises SettingsError (bad stack config), StackFileError (no/unreadable stack file) and RegistrationError
     (the engine would refuse the program).
     """
     config = {**stack_config(stack, stack_file), **(config_overrides or {})}
     return contextvars.Context().run(_synthesize, stack_name(stack), preview, computed, config, program,
                                      account or AccountFixture())
+
+
+def project_of(program: Path | None) -> tuple[str, Path, Path]:
+    """(project name, folder it runs in, entry file) of ``program``: a project folder or a program file (default
+    the root program). A program whose folder holds a Pulumi.yaml is that project's: its ``name:`` (as the CLI
+    reads it), run in that folder; any other (a test's or the benchmark's program) runs as the root project, in the
+    root folder. Raises StackFileError when that Pulumi.yaml names no project."""
+    entry = (program or ROOT).resolve()
+    if entry.is_dir():
+        entry = entry / "__main__.py"
+    project_file = entry.parent / "Pulumi.yaml"
+    if entry.parent == ROOT or not project_file.is_file():
+        return PROJECT, ROOT, entry
+    names = [line.split(":", 1)[1].strip() for line in project_file.read_text().splitlines()
+             if line.startswith("name:")]
+    if not names or not names[0]:
+        raise StackFileError(f"{project_file}: no project name (name: <project>)")
+    return names[0], entry.parent, entry
 
 
 def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str], program: Path | None,
@@ -122,7 +141,8 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
     from pulumi.runtime.config import set_all_config
 
     region = config.get("aws:region", DEFAULT_REGION)
-    provider_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:aws::default_{PROVIDER_VERSION.replace('.', '_')}"
+    project, folder, entry = project_of(program)
+    provider_urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:aws::default_{PROVIDER_VERSION.replace('.', '_')}"
     default_provider = f"{provider_urn}::00000000-0000-0000-0000-000000000000"
     records: list[dict[str, Any]] = []
 
@@ -148,16 +168,16 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
     mocks = SynthMocks(region, account, computed=computed, preview=preview)
     monitor = StrictMonitor(mocks, record)
     set_all_config(config)
-    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pmocks.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     sys.path.insert(0, str(ROOT))
     cwd = Path.cwd()
-    os.chdir(ROOT)  # the CLI runs a program in its project's folder: relative paths (the worker's code) mean that
+    os.chdir(folder)  # the CLI runs a program in its project's folder: relative paths (the worker's code) mean that
     # A synth is a short batch that keeps every resource alive to the end: the cyclic collector's full passes
     # then cost O(heap) each and make synth time grow faster than the program. Collect once, after.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        pmocks.test(lambda: runpy.run_path(str(program or ROOT / "__main__.py"), run_name="__main__"))()
+        pmocks.test(lambda: runpy.run_path(str(entry), run_name="__main__"))()
     except Exception as error:
         raise _cause(error, monitor.errors) from None
     finally:
@@ -168,7 +188,7 @@ def _synthesize(stack: str, preview: bool, computed: bool, config: dict[str, str
             gc.enable()
     if monitor.errors:
         raise RegistrationError(monitor.errors[0])
-    return _export(stack, region, provider_urn, records, pulumi)
+    return _export(stack, project, region, provider_urn, records, pulumi)
 
 
 def _reported_elsewhere(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -203,8 +223,9 @@ def _cause(error: Exception, refusals: list[str]) -> Exception:
     return error
 
 
-def _export(stack: str, region: str, provider_urn: str, records: list[dict[str, Any]], pulumi: Any) -> dict[str, Any]:
-    stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
+def _export(stack: str, project: str, region: str, provider_urn: str, records: list[dict[str, Any]],
+            pulumi: Any) -> dict[str, Any]:
+    stack_urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
     resources: list[dict[str, Any]] = [
         {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {}},
         {"urn": provider_urn, "custom": True, "id": "00000000-0000-0000-0000-000000000000",
@@ -231,16 +252,23 @@ def main(argv: list[str] | None = None) -> int:
                                                        "Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
     parser.add_argument("--stack-file", type=Path, default=None,
-                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml)")
+                        help="read the stack's config from this file (default: Pulumi.<stack>.yaml of the program's "
+                             "folder)")
+    parser.add_argument("--program", type=Path, default=None,
+                        help="the program's project folder, with its Pulumi.yaml (default: the root program)")
     args = parser.parse_args(argv)
+    if args.program is not None and not (args.program / "Pulumi.yaml").is_file():
+        print(f"error: --program {args.program}: no Pulumi.yaml there; give a project folder", file=sys.stderr)
+        return 2
     try:
-        source = args.stack_file or Path(f"Pulumi.{stack_name(args.stack)}.yaml")
+        source = args.stack_file or (args.program or Path()) / f"Pulumi.{stack_name(args.stack)}.yaml"
     except StackRefError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     quiet_warnings()
     try:
-        export = synthesize(args.stack, stack_file=args.stack_file)
+        export = synthesize(args.stack, stack_file=args.stack_file if args.program is None else source,
+                            program=args.program)
     except SettingsError as error:
         print("\n".join(error_lines(error, str(source))), file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -66,6 +67,8 @@ class Deployment:
     """URN-style names (type::name) of resources the emulator does not play."""
     region: str = REGION
     """The region every resource was created in: the export's (see ``export_region``)."""
+    project_folder: Path | None = None
+    """The folder the program ran in; None: the repository's root."""
 
     @property
     def function(self) -> FunctionSpec:
@@ -126,9 +129,10 @@ def settings(resource: dict[str, Any]) -> dict[str, Any]:
             **(resource.get("outputs") or {})}
 
 
-def deploy(export: dict[str, Any]) -> Deployment:
+def deploy(export: dict[str, Any], project_folder: Path | None = None) -> Deployment:
     """Create the export's resources in the active moto mock, in the export's region; returns what the
-    runner needs."""
+    runner needs. ``project_folder``: where the program ran (its functions' code paths are relative to it; default
+    the repository's root, the root program's folder)."""
     moto_fixes.apply()
     service_fidelity.apply()
     resources = [r for r in export["deployment"]["resources"]
@@ -139,7 +143,7 @@ def deploy(export: dict[str, Any]) -> Deployment:
         "aws:sns/topic:Topic", "aws:cloudwatch/metricAlarm:MetricAlarm",
     ))}
     resources.sort(key=lambda r: order.get(r["type"], len(order)))
-    out = Deployment(region=export_region(export))
+    out = Deployment(region=export_region(export), project_folder=project_folder)
     for resource in resources:
         player = PLAYERS.get(resource["type"])
         if resource["type"] in PLAYED_IN_PROCESS:
@@ -273,13 +277,25 @@ def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
         "Period": int(m["period"]), "Stat": m["stat"]}}
 
 
+def _code_folder(code: dict[str, Any], project_folder: Path | None) -> str:
+    """The folder a function's code comes from: a FileArchive's path, or the folder an AssetArchive's files sit
+    in (each asset's path ends with its name in the archive), relative to ``project_folder`` when given."""
+    folder = code.get("path")
+    for name, asset in sorted((code.get("assets") or {}).items()):
+        path = str(asset.get("path", ""))
+        if folder is None and path.endswith(name):
+            folder = path[: -len(name)].rstrip("/") or "."
+    folder = folder or "handlers"
+    return str(project_folder / folder) if project_folder is not None else folder
+
+
 def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
     if typ == "aws:lambda/function:Function":
         code = inputs.get("code") or {}
         out.functions[inputs["name"]] = FunctionSpec(
             name=inputs["name"],
             handler=inputs["handler"],
-            code_path=code.get("path", "handlers"),
+            code_path=_code_folder(code, out.project_folder),
             # Lambda sets AWS_REGION and AWS_DEFAULT_REGION in every function's environment
             # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
             environment={**dict((inputs.get("environment") or {}).get("variables") or {}),
