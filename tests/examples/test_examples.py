@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import orderflow_runtime
 import pytest
 from moto import mock_aws
 
@@ -188,3 +189,19 @@ def test_synth_writes_a_programs_export_from_its_own_stack_file(tmp_path: Path,
     by_urn = {r["urn"]: r for r in json.loads(json.dumps(notifications))["deployment"]["resources"]}
     assert {r["urn"]: r for r in written} == by_urn  # the same resources (registration order may differ)
     assert main(["--stack", "dev", "--program", str(tmp_path), "--out", str(out)]) == 2
+
+
+def test_a_worker_folder_without_the_runtime_ships_it_in_its_archive() -> None:
+    """The notifications worker's archive carries the runtime's files at the code root, each from the runtime's
+    own source; the inventory worker's folder holds the runtime and ships only its own files."""
+    from orderflow.code_asset import source_archive, source_files
+
+    runtime = Path(orderflow_runtime.__file__).parent
+    worker = ROOT / "examples" / "notifications" / "worker"
+    assets = source_archive(worker).assets
+    shipped = {name[len("orderflow_runtime/"):] for name in assets if name.startswith("orderflow_runtime/")}
+    assert shipped == set(source_files(runtime))
+    assert "contract.py" in shipped
+    assert {name for name in assets if not name.startswith("orderflow_runtime/")} == set(source_files(worker))
+    own = source_archive(ROOT / "handlers").assets
+    assert set(own) == set(source_files(ROOT / "handlers"))

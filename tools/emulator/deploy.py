@@ -282,6 +282,8 @@ def _code_folder(code: dict[str, Any], project_folder: Path | None) -> str:
     in (each asset's path ends with its name in the archive), relative to ``project_folder`` when given."""
     folder = code.get("path")
     for name, asset in sorted((code.get("assets") or {}).items()):
+        if name.startswith("orderflow_runtime/"):  # the runtime the component adds; it sits elsewhere
+            continue
         path = str(asset.get("path", ""))
         if folder is None and path.endswith(name):
             folder = path[: -len(name)].rstrip("/") or "."
