@@ -2,8 +2,10 @@
 language host's ``venv``), the plugin folder run with its python, a recording engine and resource monitor served in
 the test process.
 
-The virtualenv is installed with the Makefile's uv, offline, from uv's cache (``make setup`` filled it), with every
-version constrained to the project's uv.lock: about a second, and the same versions the rest of the tests use.
+The virtualenv is installed with the Makefile's uv from the package index (as the language host installs it), with
+every version constrained to the project's uv.lock, so the wheels ``make setup`` cached are reused: a few seconds, and
+the same versions the rest of the tests use. (Not ``--offline``: a cache filled by ``uv sync`` from the lock holds
+the wheels but not the index pages an offline resolution reads.)
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> str:
                                    if name != "orderflow"))
     venv = folder / "venv"
     for args in (["venv", "--quiet", str(venv)],
-                 ["pip", "install", "--offline", "--quiet", "--python", str(venv / "bin" / "python"),
+                 ["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
                   "-r", str(PLUGIN / "requirements.txt"), "-c", str(constraints)]):
         done = subprocess.run([project_uv(), *args], cwd=folder, env=clean_env(), capture_output=True, text=True,
                               timeout=300, check=False)
