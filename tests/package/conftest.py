@@ -44,8 +44,12 @@ def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     dependencies), at the versions of uv.lock; never the project itself."""
     folder = tmp_path_factory.mktemp("plugin")
     constraints = folder / "constraints.txt"
-    constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(locked_versions().items())
-                                   if name != "orderflow"))
+    # uv.lock's versions with their environment markers (one package may be locked twice, per Python version:
+    # soupsieve 2.10 below Python 3.11.5, 4.1.3 from it), as `uv export` writes them
+    exported = subprocess.run([project_uv(), "export", "--frozen", "--no-hashes", "--no-emit-project", "--all-groups",
+                               "--all-extras", "--no-header", "--no-annotate"], cwd=ROOT, env=clean_env(),
+                              capture_output=True, text=True, timeout=120, check=True)
+    constraints.write_text(exported.stdout)
     venv = folder / "venv"
     for args in (["venv", "--quiet", str(venv)],
                  ["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
