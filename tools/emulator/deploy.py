@@ -22,7 +22,10 @@ from tools.emulator import moto_fixes, service_fidelity
 
 REGION = "us-east-1"
 """The region of an export whose AWS provider names none (the provider's own fallback is the environment)."""
-PLAYED_IN_PROCESS = ("aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping")
+PLAYED_IN_PROCESS = ("aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping",
+                     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget")
+CALLBACK = ".waitForTaskToken"
+"""How a callback task's Resource ends (``arn:aws:states:::sqs:sendMessage.waitForTaskToken``)."""
 
 
 @dataclass
@@ -48,6 +51,50 @@ class MappingSpec:
 
 
 @dataclass
+class RuleTarget:
+    """An EventBridge target (pulumi-aws ``aws.cloudwatch.EventTarget``): where and what the rule sends."""
+
+    arn: str
+    input_transformer: dict[str, Any] | None = None
+    """``{"inputPaths": {var: JSON path}, "inputTemplate": str}`` as the program set it."""
+    input: str | None = None
+    input_path: str | None = None
+
+
+@dataclass
+class RuleSpec:
+    """An EventBridge rule on the default bus, played in process (``tools.emulator.eventbridge``)."""
+
+    name: str
+    arn: str
+    pattern: dict[str, Any]
+    targets: list[RuleTarget] = field(default_factory=list)
+
+
+@dataclass
+class StateMachineSpec:
+    arn: str
+    definition: dict[str, Any]
+    tracing: bool = False
+
+
+@dataclass
+class WorkerSpec:
+    """One worker as the run plays it: its function, its trigger and their queues, and its table."""
+
+    function: FunctionSpec
+    mapping: MappingSpec
+    queue_url: str
+    dlq_url: str | None
+    table: str | None
+    """The function's ``TABLE_NAME`` (its service's table), when it names one."""
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+@dataclass
 class Deployment:
     """Handles to what was deployed, keyed by the names in the export."""
 
@@ -58,7 +105,11 @@ class Deployment:
     """Role ARN by role name."""
     tables: list[str] = field(default_factory=list)
     state_machine_arn: str = ""
+    """The orchestrating state machine (``orchestrator``): the one executions are started on."""
     state_machine_definition: dict[str, Any] = field(default_factory=dict)
+    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
+    """Every state machine by name."""
+    rules: list[RuleSpec] = field(default_factory=list)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     mappings: list[MappingSpec] = field(default_factory=list)
     played: list[str] = field(default_factory=list)
@@ -97,6 +148,38 @@ class Deployment:
     def table(self) -> str:
         return self.tables[0]
 
+    def dlq_of(self, queue_url: str) -> str | None:
+        """The dead-letter queue URL of a queue (its redrive policy's target), or None."""
+        sqs = boto3.client("sqs", region_name=self.region)
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]
+        if not attrs.get("RedrivePolicy"):
+            return None
+        return self.queue_url_by_arn(json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
+
+    def workers(self) -> list[WorkerSpec]:
+        """One worker per event source mapping, in the export's order (the mock must be active)."""
+        out = []
+        for mapping in self.mappings:
+            function = self.functions[mapping.function_name.rsplit(":", 1)[-1]]
+            url = self.queue_url_by_arn(mapping.queue_arn)
+            out.append(WorkerSpec(function, mapping, url, self.dlq_of(url), function.environment.get("TABLE_NAME")))
+        return out
+
+    def orchestrate(self) -> None:
+        """Make the state machine with the most callback tasks the one runs start (ties: the last created)."""
+        if not self.state_machines:
+            return
+        ranked = sorted(enumerate(self.state_machines.values()),
+                        key=lambda pair: (callback_tasks(pair[1].definition), pair[0]))
+        chosen = ranked[-1][1]
+        self.state_machine_arn, self.state_machine_definition = chosen.arn, chosen.definition
+
+
+def callback_tasks(definition: dict[str, Any]) -> int:
+    """The Task states of a definition (top level) whose Resource waits for a task token."""
+    return sum(1 for state in definition.get("States", {}).values()
+               if str(state.get("Resource", "")).endswith(CALLBACK))
+
 
 def _short(resource: dict[str, Any]) -> str:
     return f"{resource['type']}::{resource['urn'].rsplit('::', 1)[1]}"
@@ -134,13 +217,15 @@ def deploy(export: dict[str, Any], project_folder: Path | None = None) -> Deploy
     runner needs. ``project_folder``: where the program ran (its functions' code paths are relative to it; default
     the repository's root, the root program's folder)."""
     moto_fixes.apply()
+    moto_fixes.forget_traces()
     service_fidelity.apply()
     resources = [r for r in export["deployment"]["resources"]
                  if r.get("custom") and not r["type"].startswith("pulumi:providers:")]
     order = {t: i for i, t in enumerate((
         "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
         "aws:dynamodb/table:Table", "aws:cloudwatch/logGroup:LogGroup", "aws:sfn/stateMachine:StateMachine",
-        "aws:sns/topic:Topic", "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:sns/topic:Topic", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
     ))}
     resources.sort(key=lambda r: order.get(r["type"], len(order)))
     out = Deployment(region=export_region(export), project_folder=project_folder)
@@ -154,6 +239,7 @@ def deploy(export: dict[str, Any], project_folder: Path | None = None) -> Deploy
         else:
             player(out, settings(resource), resource.get("outputs") or {})
             out.played.append(_short(resource))
+    out.orchestrate()
     return out
 
 
@@ -242,8 +328,10 @@ def _state_machine(out: Deployment, inputs: dict[str, Any], outputs: dict[str, A
         },
         tracingConfiguration={"enabled": bool((inputs.get("tracingConfiguration") or {}).get("enabled"))},
     )["stateMachineArn"]
-    out.state_machine_arn = arn
-    out.state_machine_definition = json.loads(inputs["definition"])
+    definition = json.loads(inputs["definition"])
+    out.state_machine_arn, out.state_machine_definition = arn, definition
+    out.state_machines[inputs["name"]] = StateMachineSpec(
+        arn, definition, bool((inputs.get("tracingConfiguration") or {}).get("enabled")))
 
 
 def _topic(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
@@ -292,7 +380,9 @@ def _code_folder(code: dict[str, Any], project_folder: Path | None) -> str:
 
 
 def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
-    if typ == "aws:lambda/function:Function":
+    if typ in ("aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget"):
+        _rule_part(out, typ, inputs)
+    elif typ == "aws:lambda/function:Function":
         code = inputs.get("code") or {}
         out.functions[inputs["name"]] = FunctionSpec(
             name=inputs["name"],
@@ -314,6 +404,19 @@ def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
             max_concurrency=int((inputs.get("scalingConfig") or {}).get("maximumConcurrency", 2)),
             report_batch_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
         ))
+
+
+def _rule_part(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
+    """A rule (its pattern) or one of its targets; rules sort before their targets in the export, as a target's
+    ``rule`` input depends on the rule."""
+    if typ == "aws:cloudwatch/eventRule:EventRule":
+        pattern = inputs.get("eventPattern") or "{}"
+        arn = inputs.get("arn") or f"arn:aws:events:{out.region}:123456789012:rule/{inputs['name']}"
+        out.rules.append(RuleSpec(inputs["name"], arn, json.loads(pattern) if isinstance(pattern, str) else pattern))
+        return
+    rule = next(r for r in out.rules if r.name == inputs["rule"])
+    rule.targets.append(RuleTarget(inputs["arn"], inputs.get("inputTransformer") or None, inputs.get("input") or None,
+                                   inputs.get("inputPath") or None))
 
 
 PLAYERS: dict[str, Callable[[Deployment, dict[str, Any], dict[str, Any]], None]] = {

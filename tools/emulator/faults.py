@@ -2,13 +2,15 @@
 
 - ``crash=P``: a delivery of a check fails with probability P, half the time right before the reserving
   transaction and half the time after it, right before the answer (an order that never reserves, an
-  invalid one, can only crash before its answer);
+  invalid one, can only crash before its answer). The reserving transaction is the one that puts a record of the
+  worker's ledger (its service's ``Layout.record_prefix``, ``services``); a worker of no known service can only crash
+  before its answer;
 - ``duplicate=P``: a message is delivered twice with probability P, half the time as a twin in the same
   batch (handled concurrently) and half the time as a second copy on the queue (a later delivery);
 - ``throttle=P``: each HTTP attempt of a Step Functions or DynamoDB call of the worker is answered with
   ThrottlingException with probability P, and is NOT carried out (the request never reaches moto, as a throttled
   request never reaches the service); the SDK's own retry policy sees it, as on AWS;
-- ``poison=N``: N messages that are not orders, or carry no token, are put on the queue first;
+- ``poison=N``: N messages that are not orders, or carry no token, are put on every work queue first;
 - ``stop=P``: the execution of a check is stopped (StopExecution, as a customer's cancel) with probability P while
   its message waits: right before the message's first delivery, which then reaches the worker with a dead token;
 - ``timeout=P``: a check's first delivery is held back with probability P for HeartbeatSeconds + 2 s (its
@@ -39,6 +41,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from tools.emulator.deploy import REGION
 from tools.emulator.moto_fixes import NOT_SENT_HEADER
 from tools.emulator.poller import worker_clients
+from tools.emulator.services import service_of
 
 STALL_FIRST = 10
 """The 10th reserving check is the first to stall: early in any run, so certain to happen."""
@@ -111,6 +114,8 @@ class _Environment:
 
     def __init__(self) -> None:
         self.frozen_until = 0.0
+        self.record_prefix: str | None = None
+        """The record prefix of the environment's ledger: its reserving transaction puts such a record."""
 
     def wait(self) -> None:
         while (left := self.frozen_until - time.time()) > 0:
@@ -120,11 +125,15 @@ class _Environment:
 class Injector:
     """Draws and counts the faults of one run; hands the poller its hooks."""
 
-    def __init__(self, faults: Faults, queue_url: str, heartbeat_seconds: int) -> None:
+    def __init__(self, faults: Faults, queue_url: str, heartbeat_seconds: int,
+                 queues: list[str] | None = None) -> None:
+        """``queues``: every work queue URL (default ``[queue_url]``); every fault is injected on each."""
         self.faults = faults
         self.queue_url = queue_url
+        self.queues = list(queues or [queue_url])
+        self._by_arn = {queue_arn(url): url for url in self.queues}
         self.stall_seconds = heartbeat_seconds + 2
-        self.poison = poison_bodies(faults.poison)
+        self.poison = poison_bodies(faults.poison) * len(self.queues)
         self.counts: Counter[str] = Counter()
         self._poison = set(self.poison)
         self._rng = random.Random(faults.seed)
@@ -156,9 +165,14 @@ class Injector:
 
     # -- poison -------------------------------------------------------------------------------------------
     def put_poison(self) -> None:
-        for body in self.poison:
-            self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
-            self._count("poison")
+        for url in self.queues:
+            for body in poison_bodies(self.faults.poison):
+                self._sqs.send_message(QueueUrl=url, MessageBody=body)
+                self._count("poison")
+
+    def _queue_of(self, record: dict[str, Any]) -> str:
+        """The URL of the queue a record came from."""
+        return self._by_arn.get(str(record.get("eventSourceARN")), self.queue_url)
 
     # -- stop, timeout, duplicate (the poller's before_invoke hook) ----------------------------------------------
     def before_invoke(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -175,7 +189,8 @@ class Injector:
                                          cause="stopped while its check waited on the queue (FAULTS stop)")
                 self._count("stopWhileWaiting")
             elif execution and self._chance(self.faults.timeout) is not None:
-                self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"],
+                self._sqs.change_message_visibility(QueueUrl=self._queue_of(record),
+                                                    ReceiptHandle=record["receiptHandle"],
                                                     VisibilityTimeout=self.stall_seconds)
                 out.remove(record)
                 self._count("timeoutWhileWaiting")
@@ -187,7 +202,8 @@ class Injector:
                 out.append({**record, "messageId": f"{record['messageId']}-twin"})
                 self._count("duplicateInBatch")
             else:
-                copy = self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=record["body"])["MessageId"]
+                copy = self._sqs.send_message(QueueUrl=self._queue_of(record), MessageBody=record["body"],
+                                              **_attributes_of(record))["MessageId"]
                 with self._lock:
                     self._decided.add(copy)
                 self._count("duplicateOnQueue")
@@ -196,6 +212,8 @@ class Injector:
     # -- crash, stall, throttle (hooks on each environment's clients) --------------------------------------------
     def on_environment(self, module: ModuleType) -> None:
         env = _Environment()
+        known = service_of(module.__name__)  # a fresh environment is named <handler module>__env<n>
+        env.record_prefix = known.layout.record_prefix if known else None
         for service, client in worker_clients(module):
             client.meta.events.register_first(f"before-send.{service}", self._throttle)
             client.meta.events.register(f"before-parameter-build.{service}",
@@ -225,7 +243,7 @@ class Injector:
     def _before_call(self, env: _Environment, operation: str, params: dict[str, Any]) -> None:
         env.wait()
         local = self._local
-        if operation == "TransactWriteItems" and _reserves(params):
+        if operation == "TransactWriteItems" and env.record_prefix and _reserves(params, env.record_prefix):
             until = self._stall()
             if until:
                 env.frozen_until = until
@@ -260,7 +278,27 @@ def _check_of(body: str) -> str | None:
     return execution if isinstance(execution, str) else None
 
 
-def _reserves(params: dict[str, Any]) -> bool:
-    """The reserving transaction is the one that puts the order's record."""
-    return any("Put" in item and item["Put"]["Item"]["pk"]["S"].startswith("ORDER#")
+def _reserves(params: dict[str, Any], record_prefix: str) -> bool:
+    """The reserving transaction is the one that puts the work item's record (``pk`` starts with the prefix)."""
+    return any("Put" in item and item["Put"]["Item"].get("pk", {}).get("S", "").startswith(record_prefix)
                for item in params.get("TransactItems", []))
+
+
+def queue_arn(url: str) -> str:
+    """The ARN of a queue URL ``https://sqs.<region>.amazonaws.com/<account>/<name>``."""
+    host, account, name = url.split("/")[2:5]
+    return f"arn:aws:sqs:{host.split('.')[1]}:{account}:{name}"
+
+
+def _attributes_of(record: dict[str, Any]) -> dict[str, Any]:
+    """SendMessage arguments that give a copy the record's trace header and message attributes (a redelivery of
+    the same message has them)."""
+    out: dict[str, Any] = {}
+    header = (record.get("attributes") or {}).get("AWSTraceHeader")
+    if header:
+        out["MessageSystemAttributes"] = {"AWSTraceHeader": {"DataType": "String", "StringValue": header}}
+    attributes = {name: {"DataType": a.get("dataType", "String"), "StringValue": a["stringValue"]}
+                  for name, a in (record.get("messageAttributes") or {}).items() if "stringValue" in a}
+    if attributes:
+        out["MessageAttributes"] = attributes
+    return out

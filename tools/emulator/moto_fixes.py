@@ -26,6 +26,13 @@ patches them once per process.
   matches neither ``States.DataLimitExceeded`` nor ``States.Runtime``: both end the execution unless named
   explicitly (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html, "Error names").
   moto sent the over-size message, got SQS's size error, retried it and caught it with States.ALL.
+- Trace context: StartExecution's ``traceHeader`` reaches the execution (moto's response layer dropped it) and
+  DescribeExecution returns it; a message an execution sends through the SQS integration carries the execution's
+  trace header as its ``AWSTraceHeader`` system attribute (``Root`` kept, a new ``Parent``), as SQS sets it from the
+  caller's trace context (SQS is among Step Functions' integrations with native X-Ray support,
+  https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html; SQS "AWSTraceHeader",
+  https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sqs.html). A definition that sets the attribute
+  itself keeps its own.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -321,6 +329,7 @@ def _stepfunctions() -> None:
     _tokens()
     _early_answers()
     _data_limit()
+    _trace()
 
 
 def _executions() -> None:
@@ -511,3 +520,58 @@ def _fail_data_limit(state: Any, env: Any, cause: str) -> None:
         event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(  # type: ignore[typeddict-item]
             error=typ.to_name(), cause=cause, resourceType=state._get_sfn_resource_type(),
             resource=state._get_sfn_resource()))))
+
+
+_trace_headers: dict[str, str] = {}
+"""Execution ARN -> the trace header it was started with (StartExecution ``traceHeader``)."""
+
+
+def forget_traces() -> None:
+    """Forget every execution's trace header: a new mock reuses execution ARNs (``deploy`` calls it)."""
+    _trace_headers.clear()
+
+
+def trace_header_of(execution_arn: str) -> str | None:
+    """The trace header an execution was started with, or None."""
+    return _trace_headers.get(execution_arn)
+
+
+def _trace() -> None:
+    """StartExecution's traceHeader kept and described; the SQS integration's messages carry it (module doc)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs import (
+        StateTaskServiceSqs,
+    )
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    start, describe = StepFunctionResponse.start_execution, StepFunctionResponse.describe_execution
+
+    def start_execution(self: Any) -> Any:
+        header, machine, name = (self._get_param(p) for p in ("traceHeader", "stateMachineArn", "name"))
+        if header and machine and name:  # known before the execution's thread can send its first message
+            # the first start of a name wins: a repeated name is the same execution, or refused
+            _trace_headers.setdefault(machine.replace(":stateMachine:", ":execution:", 1) + f":{name}", header)
+        return start(self)
+
+    def describe_execution(self: Any) -> Any:
+        response = describe(self)
+        header = _trace_headers.get(self._get_param("executionArn"))
+        result: Any = response.result
+        if header and isinstance(result, dict):
+            result["traceHeader"] = header
+        return response
+
+    StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+    StepFunctionResponse.describe_execution = describe_execution  # type: ignore[method-assign]
+    send = StateTaskServiceSqs._eval_service_task
+
+    def eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],
+                          state_credentials: Any) -> None:
+        execution = env.states.context_object.context_object_data["Execution"]["Id"]
+        header = _trace_headers.get(execution)
+        if header and "MessageSystemAttributes" not in normalised_parameters:
+            root = next((p for p in header.split(";") if p.startswith("Root=")), header)
+            normalised_parameters["MessageSystemAttributes"] = {"AWSTraceHeader": {
+                "DataType": "String", "StringValue": f"{root};Parent={uuid.uuid4().hex[:16]};Sampled=1"}}
+        send(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    StateTaskServiceSqs._eval_service_task = eval_service_task  # type: ignore[method-assign]

@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from botocore.client import BaseClient
 
 from tools.emulator.deploy import REGION, FunctionSpec, MappingSpec
 
@@ -87,8 +88,30 @@ def load_handler(spec: FunctionSpec) -> tuple[ModuleType, Callable[[dict[str, An
 
 def worker_clients(module: ModuleType) -> list[tuple[str, Any]]:
     """The worker's AWS clients with their botocore event-name service ids (``sfn``, ``dynamodb``): where
-    the emulator and the benchmark hook faults, latency and counters."""
-    return [(c.meta.service_model.service_id.hyphenize(), c) for c in (module.sfn, module.stock._ddb)]
+    the emulator and the benchmark hook faults, latency and counters. The app module's ``clients`` (a tuple of
+    botocore clients: Step Functions first, then the service's own); a module without one: every botocore client
+    among its globals and their attributes, each once."""
+    clients = getattr(module, "clients", None)
+    if clients is None:
+        found: dict[int, BaseClient] = {}
+        for value in list(vars(module).values()):
+            for candidate in (value, *_attributes(value)):
+                if isinstance(candidate, BaseClient):
+                    found.setdefault(id(candidate), candidate)
+        clients = tuple(found.values())
+    return [(c.meta.service_model.service_id.hyphenize(), c) for c in clients]
+
+
+def worker_logger(module: ModuleType) -> Any:
+    """The worker's Powertools logger: the module's ``logger``, else its ``runtime``'s; None when neither."""
+    logger = getattr(module, "logger", None) or getattr(getattr(module, "runtime", None), "logger", None)
+    return logger if hasattr(logger, "registered_handler") else None
+
+
+def _attributes(value: Any) -> list[Any]:
+    if isinstance(value, ModuleType | type) or not hasattr(value, "__dict__"):
+        return []
+    return list(vars(value).values())
 
 
 @dataclass
@@ -257,10 +280,21 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
         "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": message.get("MessageAttributes", {}),
+        "messageAttributes": {name: _attribute(value) for name, value in message.get("MessageAttributes", {}).items()},
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": queue_arn.split(":")[3],
     }
 
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute as Lambda hands it over (``stringValue``, ``dataType``, ...;
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Example standard queue message event")."""
+    out: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value.get("DataType", "String")}
+    if "StringValue" in value:
+        out["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        out["binaryValue"] = value["BinaryValue"]
+    return out
