@@ -1,7 +1,8 @@
 """`orderflow stock`: set the stock levels of a deployed stack's table from an INVENTORY file.
 
-Each sku of INVENTORY gets exactly that stock (units available now) in its ``SKU#<sku>`` item; skus not in
-INVENTORY and the reservation records (``ORDER#<orderId>`` items) are never touched. Idempotent: a second
+Each sku of INVENTORY gets exactly that stock (units available now) in its ``SKU#<sku>`` item (the inventory
+worker's own layout, ``inventory.stock.LAYOUT``); skus not in INVENTORY and the reservation records
+(``ORDER#<orderId>`` items) are never touched. Idempotent: a second
 run changes nothing and says so. Each write is conditional on the stock it read, so a reservation that
 commits in between is not overwritten silently: the sku is read again and set again (at most
 ``ATTEMPTS`` times). A write that meets one of DynamoDB's transient errors (a reservation's transaction holding
@@ -23,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from inventory.stock import LAYOUT
+from orderflow_runtime.ledger import set_counter
 
 from tools.cli import OPERATION_FAILED
-from tools.deployed.outputs import SKU_PREFIX, DeployedError, read_outputs
+from tools.deployed.outputs import DeployedError, read_outputs
 from tools.deployed.table import TransientExhausted, read_stock, retrying
 from tools.emulator.inputs import InputError, load_inventory
 
@@ -76,20 +79,9 @@ def apply(ddb: Any, table: str, change: Change) -> Change | str:
 
 
 def _write(ddb: Any, table: str, change: Change) -> bool:
-    """One conditional write (retried on transient errors); False when the stock read no longer holds."""
-    condition = "attribute_not_exists(stock)" if change.before is None else "stock = :before"
-    values = {":after": {"N": str(change.after)}, ":empty": {"M": {}}}
-    if change.before is not None:
-        values[":before"] = {"N": str(change.before)}
-    try:
-        retrying(lambda: ddb.update_item(TableName=table, Key={"pk": {"S": SKU_PREFIX + change.sku}},
-                                         UpdateExpression="SET stock = :after, held = if_not_exists(held, :empty)",
-                                         ConditionExpression=condition, ExpressionAttributeValues=values))
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
+    """One conditional write (``orderflow_runtime.ledger.set_counter`` with the inventory's ``LAYOUT``, retried on
+    transient errors); False when the stock read no longer holds."""
+    return retrying(lambda: set_counter(ddb, table, LAYOUT, change.sku, change.after, change.before))
 
 
 def report(table: str, changes: list[Change], unchanged: list[str], failed: dict[str, str], dry_run: bool) -> None:

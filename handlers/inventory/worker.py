@@ -6,34 +6,35 @@
 - a release (``action: "release"``, sent by the state machine's failure path) gives back what its execution
   reserved, and leaves a record so that a late delivery of the check cannot reserve any more;
 - settling (``orderflow_runtime.runtime.SettleHooks``): an accepted answer settles its hold
-  (``inventory.holds``); a message that can never be answered gives back what it reserved; a dead token
-  (TaskTimedOut, TaskDoesNotExist, InvalidToken) releases the stock this order reserved unless its execution
-  succeeded with it (``kept``).
+  (``inventory.holds``) when its own status is a kept one (see below); a message that can never be answered gives
+  back what it reserved; a dead token (TaskTimedOut, TaskDoesNotExist, InvalidToken) releases the stock this order
+  reserved unless its execution succeeded with it (``kept``).
+
+Kept statuses (``orderflow_runtime.contract.KEPT_STATUSES``, default ``DEFAULT_KEPT``: the answer's own
+``RESERVED``, right when the check is the execution's last task): the output statuses of a SUCCEEDED execution
+that mean it kept its reservation. A workflow that goes on after the check (the order workflow sets
+``COMPLETED``) leaves an accepted reservation unsettled until its execution's fate says kept or ended.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from orderflow_runtime.envelope import Envelope
 from orderflow_runtime.runtime import Answer, SettleHooks, TransientError, Worker
-from orderflow_runtime.tasks import TaskClient
+from orderflow_runtime.tasks import Kept, TaskClient, kept_by, output_status
 
 from inventory.envelope import RELEASE, log_keys, order_id_of
 from inventory.orders import ORDER_ID, Rejection, parse_order
 from inventory.stock import Outcome, Stock
 
+DEFAULT_KEPT = ("RESERVED",)
+"""The kept statuses when ``KEPT_STATUSES`` is unset: the check's own answer ends the execution."""
 
-def kept(execution: Mapping[str, Any]) -> bool:
-    """True when the execution (a DescribeExecution response) succeeded with its reservation."""
-    if execution["status"] != "SUCCEEDED":
-        return False
-    try:
-        return bool(json.loads(execution.get("output") or "{}").get("status") == "RESERVED")
-    except (ValueError, AttributeError):
-        return False
+
+kept: Kept = kept_by(DEFAULT_KEPT)
+"""A DescribeExecution response -> True when the execution succeeded with its reservation (``DEFAULT_KEPT``)."""
 
 
 def answer_of(outcome: Outcome) -> Answer:
@@ -45,12 +46,15 @@ def answer_of(outcome: Outcome) -> Answer:
 
 class InventoryWorker:
     """The stock functions the runtime calls: ``stock`` (the table), ``tasks`` (the Step Functions calls),
-    ``logger`` (the worker's Powertools Logger)."""
+    ``logger`` (the worker's Powertools Logger), ``kept_statuses`` (see the module doc)."""
 
-    def __init__(self, stock: Stock, tasks: TaskClient, logger: Any) -> None:
+    def __init__(self, stock: Stock, tasks: TaskClient, logger: Any,
+                 kept_statuses: tuple[str, ...] = DEFAULT_KEPT) -> None:
         self.stock = stock
         self.tasks = tasks
         self.logger = logger
+        self.kept_statuses = frozenset(kept_statuses)
+        self.kept: Kept = kept_by(kept_statuses)
 
     def runtime_worker(self) -> Worker:
         """These functions, as the runtime takes them."""
@@ -78,9 +82,11 @@ class InventoryWorker:
         return answer_of(outcome)
 
     def accepted(self, envelope: Envelope, answer: Answer) -> None:
-        """The answer was accepted: a reservation of this execution is settled (its hold counts as kept)."""
+        """The answer was accepted: a reservation of this execution is settled (its hold counts as kept) when the
+        answer's status is a kept one (the answer ended the execution with it); else its fate tells later."""
         outcome: Outcome = answer.held
-        if outcome.reserved and outcome.execution == envelope.execution:  # its execution succeeded with it
+        if outcome.reserved and outcome.execution == envelope.execution \
+                and output_status(answer.output) in self.kept_statuses:  # its execution succeeded with it
             self.stock.settled.add([item.sku for item in outcome.items], outcome.hold)
 
     def done(self, answer: Answer) -> None:
@@ -101,7 +107,7 @@ class InventoryWorker:
         owned = outcome.reserved and outcome.execution == envelope.execution
         if execution["status"] == "RUNNING" and owned:
             raise TransientError(f"{code} while the execution still runs; deciding when it ends")
-        if kept(execution):
+        if self.kept(execution):
             if owned:
                 self.stock.settled.add([item.sku for item in outcome.items], outcome.hold)
             return {"released": False}
@@ -113,7 +119,7 @@ class InventoryWorker:
         if not order_id or not ORDER_ID.fullmatch(order_id):
             self.logger.info("release: the order has no valid id, so nothing was reserved for it")
             return "NOTHING_TO_RELEASE"
-        if kept(self.tasks.describe(envelope.execution)):
+        if self.kept(self.tasks.describe(envelope.execution)):
             self.logger.warning("release refused: the execution succeeded with its reservation")
             return "KEPT"
         result = self.stock.abandon(order_id, envelope.execution, deadline)

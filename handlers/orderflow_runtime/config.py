@@ -2,7 +2,8 @@
 
 A variable the component always sets (``contract.REQUIRED``) that is missing or not a whole number >= 1 is a
 ``ConfigurationError`` raised when the worker's module is imported (Lambda's init phase), naming the variable:
-a worker never runs on a silent default that disagrees with its queue and its state machine.
+a worker never runs on a silent default that disagrees with its queue and its state machine. The optional
+``contract.KEPT_STATUSES`` falls back to the worker's own default when unset.
 """
 
 from __future__ import annotations
@@ -56,10 +57,30 @@ class Settings:
     heartbeat_seconds: int
     visibility_timeout_seconds: int
     answer_concurrency: int
+    kept_statuses: tuple[str, ...] = ()
+    """``contract.KEPT_STATUSES`` (optional): output statuses meaning a SUCCEEDED execution kept the worker's
+    decision; empty when unset (the worker's own default applies, see ``kept``)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read every variable of ``contract.REQUIRED`` (default: ``os.environ``). Raises ConfigurationError."""
+        """Read every variable of ``contract.REQUIRED`` and the optional ``contract.KEPT_STATUSES`` (default:
+        ``os.environ``). Raises ConfigurationError."""
         return cls(heartbeat_seconds=require_int(contract.HEARTBEAT_SECONDS, environ),
                    visibility_timeout_seconds=require_int(contract.VISIBILITY_TIMEOUT_SECONDS, environ),
-                   answer_concurrency=require_int(contract.ANSWER_CONCURRENCY, environ))
+                   answer_concurrency=require_int(contract.ANSWER_CONCURRENCY, environ),
+                   kept_statuses=kept_statuses(environ))
+
+    def kept(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        """The kept statuses the worker runs with: ``kept_statuses``, or the worker's ``default`` when unset."""
+        return self.kept_statuses or default
+
+
+def kept_statuses(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """``contract.KEPT_STATUSES`` split at commas, each value stripped of spaces; () when unset or empty. Raises
+    ConfigurationError when it is set but names no status (e.g. ``","``)."""
+    text = (os.environ if environ is None else environ).get(contract.KEPT_STATUSES, "")
+    statuses = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if text.strip() and not statuses:
+        raise ConfigurationError(f"environment variable {contract.KEPT_STATUSES} must be comma-separated output "
+                                 f"statuses (e.g. COMPLETED); got {text!r}")
+    return statuses

@@ -2,7 +2,8 @@
 
 A task message is ``{TASK_TOKEN, EXECUTION, WORK_ITEM}`` (``ACTION`` absent or ``contract.TASK_ACTION``); a
 compensation message is ``{ACTION: <one of the worker's compensation actions>, EXECUTION, WORK_ITEM}`` with no
-token (keys from ``orderflow_runtime.contract``). A body that is not one of these, an execution ARN that is not a
+token (keys from ``orderflow_runtime.contract``); a work item given as a string holding a JSON object is that object
+(``work_item_of``). A body that is not one of these, an execution ARN that is not a
 Standard execution's ARN, or a token Step Functions would refuse can never be answered: ``UnanswerableMessage``,
 and the record is reported failed, so SQS moves it to the dead-letter queue after maxReceiveCount receives (no
 write was made, so nothing needs giving back). Why not straight to the DLQ: that would need the DLQ's URL and
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,22 @@ def check_envelope(body: Any, compensations: Collection[str] = ()) -> Envelope:
         raise UnanswerableMessage(f"{contract.TASK_TOKEN} must be 1..{limits.TASK_TOKEN_CHARS} printable ASCII "
                                   f"characters; got {type(token).__name__} of length {length}")
     return Envelope(token=str(token) if is_task else "", execution=execution,
-                    work_item=body.get(contract.WORK_ITEM), action=action)
+                    work_item=work_item_of(body), action=action)
+
+
+def work_item_of(body: Mapping[str, Any]) -> Any:
+    """The message's ``WORK_ITEM`` value, unchecked; a string holding a JSON object is decoded to that object
+    (EventBridge passes an execution's input as a string: ``detail.input`` of a "Step Functions Execution Status
+    Change" event, https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html). Any other value, and a
+    string that is not a JSON object, is returned as it is (None when absent)."""
+    item = body.get(contract.WORK_ITEM)
+    if not isinstance(item, str):
+        return item
+    try:
+        decoded = json.loads(item)
+    except (ValueError, RecursionError):
+        return item
+    return decoded if isinstance(decoded, dict) else item
 
 
 def _shown(value: Any) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from orderflow_runtime import trace
+
 REDACTED = "<taskToken>"
 """What a task token becomes in a logged message."""
 
@@ -25,8 +27,21 @@ def log_json(record: dict[str, Any]) -> str:
 
 def new_logger() -> Logger:
     """A Powertools Logger writing ``log_json`` lines (service and level from ``contract.SERVICE_NAME`` and
-    ``contract.LOG_LEVEL``, which Powertools reads itself)."""
-    return Logger(json_serializer=log_json)
+    ``contract.LOG_LEVEL``, which Powertools reads itself), each with its record's trace (``with_record_trace``)."""
+    return Logger(json_serializer=lambda record: log_json(with_record_trace(record)))
+
+
+def with_record_trace(record: dict[str, Any]) -> dict[str, Any]:
+    """A log line whose record carries a trace header (``trace.HEADER_KEY``, appended per SQS record by the
+    runtime) with ``xray_trace_id`` set to that header's Root: Powertools writes its own ``xray_trace_id`` (the
+    function's, from ``_X_AMZN_TRACE_ID``) last, over any key of that name, so it is set here again; the function's
+    own id, when it differs, stays as ``function_xray_trace_id``. A line without one is returned unchanged."""
+    header = record.get(trace.HEADER_KEY)
+    root = trace.root_of(header) if isinstance(header, str) else None
+    if root is None:
+        return record
+    own = record.get(trace.ROOT_KEY)
+    return {**record, trace.ROOT_KEY: root, **({"function_xray_trace_id": own} if own and own != root else {})}
 
 
 def redact(text: str, token: str) -> str:

@@ -14,7 +14,8 @@ Per record of the SQS batch (concurrently, ``Settings.answer_concurrency`` at a 
    -> ``SettleHooks.unanswerable`` (give back what the decision holds), then the record goes to the DLQ; a dead
    token (``tasks.DEAD_TOKEN_ERRORS``) -> DescribeExecution, then ``SettleHooks.dead_token`` settles what the
    decision holds from the execution's fate, and the message is deleted.
-Every failed record leaves one log line at WARNING or above (error class and message, the worker's keys, the
+Every log line of a record carries its execution's trace context when the message has one (``trace_header`` and
+``xray_trace_id``: ``orderflow_runtime.trace``). Every failed record leaves one log line at WARNING or above (error class and message, the worker's keys, the
 execution and action; never the task token), whatever its fields hold (``logs.log_json``).
 
 The environment (``contract.REQUIRED``) is read when the runtime is built, at the worker module's import: a
@@ -33,10 +34,10 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
-from orderflow_runtime import contract, limits
+from orderflow_runtime import contract, limits, trace
 from orderflow_runtime.batch import ConcurrentBatchProcessor
 from orderflow_runtime.config import Settings
-from orderflow_runtime.envelope import Envelope, UnanswerableMessage, check_envelope, decode_body
+from orderflow_runtime.envelope import Envelope, UnanswerableMessage, check_envelope, decode_body, work_item_of
 from orderflow_runtime.heartbeat import Heartbeat, first_beat_after, message_age
 from orderflow_runtime.logs import new_logger, scalar
 from orderflow_runtime.tasks import DEAD_TOKEN_ERRORS, UNANSWERABLE_ERRORS, TaskClient, error_code
@@ -170,7 +171,7 @@ class CallbackRuntime:
         """One record; returns a short result (the answer's status), raises to report the record failed."""
         self.logger.thread_safe_clear_keys()
         self._current.token = ""
-        self.logger.thread_safe_append_keys(message_id=record.message_id)
+        self.logger.thread_safe_append_keys(message_id=record.message_id, **trace.log_keys(record.raw_event))
         body = decode_body(record.body)  # once: bodies reach 256 KiB
         self.logger.thread_safe_append_keys(**self._peek(body))
         envelope = check_envelope(body, self.worker.compensations)
@@ -190,7 +191,7 @@ class CallbackRuntime:
         (shortened; never the token; a value that is not a string or a number shows as its JSON type)."""
         if not isinstance(body, dict):
             return {}
-        return {**self.worker.log_keys(body.get(contract.WORK_ITEM)),
+        return {**self.worker.log_keys(work_item_of(body)),
                 "execution": scalar(body.get(contract.EXECUTION), EXECUTION_LOG_CHARS),
                 "action": scalar(body.get(contract.ACTION, contract.TASK_ACTION), 20)}
 

@@ -11,7 +11,8 @@ https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +27,26 @@ UNANSWERABLE_ERRORS = frozenset({"ExecutionDoesNotExist", "InvalidArn", "Validat
 
 Kept = Callable[[Mapping[str, Any]], bool]
 """A DescribeExecution response -> True when the execution succeeded with what the worker's decision holds."""
+
+
+def output_status(output: str | None) -> str | None:
+    """The ``status`` of a JSON object output (an execution's, or an answer's); None when there is none."""
+    try:
+        status = json.loads(output or "{}").get("status")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return status if isinstance(status, str) else None
+
+
+def kept_by(statuses: Collection[str]) -> Kept:
+    """A ``Kept``: the execution SUCCEEDED and its output's ``status`` is one of ``statuses``
+    (``contract.KEPT_STATUSES``)."""
+    wanted = frozenset(statuses)
+
+    def kept(execution: Mapping[str, Any]) -> bool:
+        return execution["status"] == "SUCCEEDED" and output_status(execution.get("output")) in wanted
+
+    return kept
 
 
 def error_code(error: ClientError) -> str:

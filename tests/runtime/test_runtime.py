@@ -17,12 +17,12 @@ import pytest
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from orderflow_runtime import contract
+from orderflow_runtime import contract, trace
 from orderflow_runtime.config import ConfigurationError, Settings
 from orderflow_runtime.envelope import Envelope
-from orderflow_runtime.logs import log_json
+from orderflow_runtime.logs import log_json, new_logger
 from orderflow_runtime.runtime import Answer, CallbackRuntime, Rejection, SettleHooks, TransientError, Worker
-from orderflow_runtime.tasks import TaskClient
+from orderflow_runtime.tasks import TaskClient, kept_by
 
 from tools.emulator import moto_fixes, service_fidelity
 from tools.emulator.poller import LambdaContext, _record
@@ -368,3 +368,92 @@ def test_a_compensation_cannot_take_the_tasks_action(action: str) -> None:
     with pytest.raises(ValueError, match="compensation action"):
         CallbackRuntime(Worker(decide=lambda e, d: None, compensations={action: lambda e, d: ""}),
                         settings=SETTINGS, tasks=TaskClient(object(), None))
+
+
+ROOT_A, ROOT_B, OWN = "1-5759e988-bd862e3fe1be46a994272793", "1-67891233-abcdef012345678912345678", \
+    "1-11111111-222222222222222222222222"
+
+
+def traced_runtime(world: World, monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The world's toy worker on a runtime logging through ``logs.new_logger`` (the workers' own logger)."""
+    monkeypatch.setenv(contract.SERVICE_NAME, f"traced-{uuid.uuid4().hex[:8]}")
+    logger = new_logger()
+    logger.setLevel("INFO")
+    log = io.StringIO()
+    logger.registered_handler.setStream(log)
+    world.runtime = CallbackRuntime(world.toy.worker(), settings=SETTINGS, logger=logger,
+                                    tasks=TaskClient(world.sfn, logger))
+    return log
+
+
+def test_each_records_lines_carry_its_executions_trace(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records of one batch, worked at once: the system attribute, else the message attribute, else nothing (the
+    function's own trace id, as Powertools logs it)."""
+    log = traced_runtime(world, monkeypatch)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", f"Root={OWN};Parent=53995c3f42cd8ad8;Sampled=1")
+    for i in range(3):
+        world.start({"id": f"t-{i}", "amount": 5, "transient": i == 0})
+    records = sorted(world.receive(3), key=lambda r: json.loads(r["body"])[contract.WORK_ITEM]["id"])
+    header_a, header_b = f"Root={ROOT_A};Parent=aaaa000011112222;Sampled=1", f"Root={ROOT_B};Sampled=0"
+    records[0]["attributes"]["AWSTraceHeader"] = header_a
+    records[0]["messageAttributes"] = {contract.TRACE_HEADER_ATTRIBUTE: {"stringValue": header_b,
+                                                                        "dataType": "String"}}  # the system one wins
+    records[1]["messageAttributes"] = {contract.TRACE_HEADER_ATTRIBUTE: {"stringValue": header_b,
+                                                                        "dataType": "String"}}
+    assert world.invoke(records) == {records[0]["messageId"]}
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    seen = {(line["payment_id"], line["message"].split(";")[0], line.get("trace_header"), line["xray_trace_id"],
+             line.get("function_xray_trace_id")) for line in lines}
+    assert seen == {("t-0", "record failed", header_a, ROOT_A, OWN), ("t-1", "answered", header_b, ROOT_B, OWN),
+                    ("t-2", "answered", None, OWN, None)}
+
+
+@pytest.mark.parametrize(("record", "keys"), [
+    ({"attributes": {"AWSTraceHeader": f"Root={ROOT_A}"}}, {"trace_header": f"Root={ROOT_A}", "xray_trace_id": ROOT_A}),
+    ({"attributes": {}, "messageAttributes": {contract.TRACE_HEADER_ATTRIBUTE: {"stringValue": f"Root={ROOT_B}"}}},
+     {"trace_header": f"Root={ROOT_B}", "xray_trace_id": ROOT_B}),
+    ({"attributes": {"AWSTraceHeader": "Root=not-a-trace-id;Sampled=1"}},
+     {"trace_header": "Root=not-a-trace-id;Sampled=1"}),
+    ({"attributes": {"AWSTraceHeader": ""}, "messageAttributes": {"other": {"stringValue": "x"}}}, {}),
+    ({}, {}),
+    ({"attributes": {"AWSTraceHeader": "x" * 1000}}, {"trace_header": "x" * trace.TRACE_HEADER_LOG_CHARS}),
+])
+def test_trace_keys_of_a_record(record: dict[str, Any], keys: dict[str, str]) -> None:
+    assert trace.log_keys(record) == keys
+
+
+def test_a_work_item_given_as_a_json_string_is_decoded(world: World) -> None:
+    """EventBridge passes an execution's input as a string (``detail.input``)."""
+    arn = world.start({"id": "p-14", "amount": 5})
+    world.receive()
+    item = {"id": "p-14", "amount": 5}
+    for given, decoded in ((json.dumps(item), item), ("not json", "not json"), ("[1]", "[1]")):
+        world.sqs.send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(
+            {contract.ACTION: "refund", contract.EXECUTION: arn, contract.WORK_ITEM: given}))
+        assert world.invoke(world.receive()) == set()
+        assert world.toy.calls[-1] == ("refund", (arn, decoded, ""))
+    assert world.problems() == []
+    world.sfn.stop_execution(executionArn=arn)
+
+
+def test_kept_statuses_are_read_from_the_environment() -> None:
+    environ = {contract.HEARTBEAT_SECONDS: "36", contract.VISIBILITY_TIMEOUT_SECONDS: "18",
+               contract.ANSWER_CONCURRENCY: "10"}
+    assert Settings.from_environ(environ).kept(("RESERVED",)) == ("RESERVED",)
+    settings = Settings.from_environ({**environ, contract.KEPT_STATUSES: " COMPLETED, DONE ,,COMPLETED"})
+    assert settings == Settings(36, 18, 10, ("COMPLETED", "DONE"))
+    assert settings.kept(("RESERVED",)) == ("COMPLETED", "DONE")
+    with pytest.raises(ConfigurationError, match=f"{contract.KEPT_STATUSES} must be comma-separated"):
+        Settings.from_environ({**environ, contract.KEPT_STATUSES: " , "})
+
+
+@pytest.mark.parametrize(("execution", "expected"), [
+    ({"status": "SUCCEEDED", "output": '{"status": "COMPLETED"}'}, True),
+    ({"status": "SUCCEEDED", "output": '{"status": "RESERVED"}'}, False),
+    ({"status": "SUCCEEDED", "output": "[1]"}, False),
+    ({"status": "SUCCEEDED", "output": "not json"}, False),
+    ({"status": "SUCCEEDED"}, False),
+    ({"status": "FAILED", "output": '{"status": "COMPLETED"}'}, False),
+])
+def test_kept_by_reads_the_output_status_of_a_succeeded_execution(execution: dict[str, Any], expected: bool) -> None:
+    assert kept_by(("COMPLETED",))(execution) is expected

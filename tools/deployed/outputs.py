@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inventory.stock import LAYOUT
+
 PROJECT = "orderflow"
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """A stack name as the CLI accepts it: alphanumerics, hyphens, underscores, periods; at most 100 characters
 (pulumi/pulumi ``sdk/go/common/tokens/stack_name.go``, ``ParseStackName``)."""
 
-SKU_PREFIX = "SKU#"
-ORDER_PREFIX = "ORDER#"
-"""The inventory table's partition keys (handlers/inventory/stock.py): ``SKU#<sku>`` holds ``stock``,
-``ORDER#<orderId>`` the order's reservation record."""
+SKU_PREFIX = LAYOUT.counter_prefix
+ORDER_PREFIX = LAYOUT.record_prefix
+"""The inventory table's partition keys, from the worker's own layout (``inventory.stock.LAYOUT``): ``SKU#<sku>``
+holds ``stock``, ``ORDER#<orderId>`` the order's reservation record."""
 
 
 class DeployedError(ValueError):

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
-
-from tools.deployed.outputs import SKU_PREFIX
+from inventory.stock import LAYOUT
+from orderflow_runtime.ledger import read_counter
 
 T = TypeVar("T")
 
@@ -62,9 +62,6 @@ def retrying(call: Callable[[], T], attempts: int = ATTEMPTS, sleep: Callable[[f
 
 
 def read_stock(ddb: Any, table: str, sku: str) -> int | None:
-    """The sku's stock (a strongly consistent read); None when the sku has no item or no stock."""
-    item = retrying(lambda: ddb.get_item(TableName=table, Key={"pk": {"S": SKU_PREFIX + sku}},
-                                         ConsistentRead=True)).get("Item")
-    if item is None or "stock" not in item:
-        return None
-    return int(item["stock"]["N"])
+    """The sku's stock (a strongly consistent read, ``orderflow_runtime.ledger.read_counter`` with the inventory's
+    ``LAYOUT``); None when the sku has no item or no stock."""
+    return retrying(lambda: read_counter(ddb, table, LAYOUT, sku))
