@@ -1,13 +1,15 @@
-"""The input files of a run, ORDERS and INVENTORY, read and checked before anything starts.
+"""The input files of a run, ORDERS and each service's counters (INVENTORY, ACCOUNTS), read and checked before
+anything starts.
 
 Each problem is an :class:`InputError` whose text is one line naming the variable, the file and what is
 wrong in JSON terms, listing the bad entries. An order element of any shape is accepted: the worker judges
-it (that is what the run shows). The stock of each sku must be something DynamoDB can store, as the
-inventory table holds it (``pk = "SKU#<sku>"``, ``stock`` a number):
+it (that is what the run shows). Each counter (a sku's stock, a customer's credit limit) must be something
+DynamoDB can store, as the service's ledger holds it (its ``Layout``: the key is the layout's counter prefix and
+the id, the value a number; ``orderflow_runtime.ledger.counter_key_problem`` says why a key cannot be stored):
 
 - a partition key value is 1 to 2,048 bytes, UTF-8 encoded;
 - a number has at most 38 significant digits, and a magnitude from 1E-130 to below 1E+126 (or is zero);
-- a stock is counted down and up by the worker, so it must be an integer every result of which DynamoDB stores
+- a counter is counted down and up by the worker, so it must be an integer every result of which DynamoDB stores
   exactly: at most 38 digits (below 1E+38; 1E+125 is a number DynamoDB stores, but 1E+125 - 1 is not).
 
 Source: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (now
@@ -30,8 +32,6 @@ from typing import Any
 
 from tools.emulator.dynamodb_limits import LimitError, check_number
 
-SKU_KEY_PREFIX = "SKU#"
-"""The inventory table's partition key of a sku is this prefix and the sku (handlers/inventory/stock.py)."""
 PARTITION_KEY_MAX_BYTES = 2048
 NUMBER_MAX_DIGITS = 38
 NUMBER_MAX_EXCLUSIVE = 10**126
@@ -65,47 +65,57 @@ def load_inventory(path: str, variable: str = "INVENTORY") -> dict[str, int]:
     Raises InputError when the file cannot be read, is not JSON, is not an object, or holds a sku or a
     stock the inventory table cannot store (see the module docstring for DynamoDB's limits).
     """
-    inventory = _read(path, variable, numbers=False)  # its numbers are stocks, judged by stock_problem
-    if not isinstance(inventory, dict):
-        raise InputError(f"{variable} {path}: must be a JSON object mapping each sku to its stock "
-                         f"(e.g. {{\"A\": 5}}), got a JSON {_kind(inventory)}")
-    bad_skus = [sku for sku in inventory if sku_problem(sku)]
-    if bad_skus:
-        raise InputError(f"{variable} {path}: bad sku {_entries(bad_skus)}: {sku_problem(bad_skus[0])}; "
-                         f"give each sku 1 to {PARTITION_KEY_MAX_BYTES - len(SKU_KEY_PREFIX)} bytes (UTF-8)")
-    bad_stock = [sku for sku, stock in inventory.items() if stock_problem(stock)]
-    if bad_stock:
-        first = inventory[bad_stock[0]]
-        raise InputError(f"{variable} {path}: bad stock for sku {_entries(bad_stock)}: {_json(first)} "
-                         f"{stock_problem(first)}")
-    return inventory
+    return load_counters(path, "INVENTORY", variable)
+
+
+def load_counters(path: str, service_variable: str, variable: str | None = None) -> dict[str, int]:
+    """The counters of ``path`` for the service whose seed file is ``service_variable`` (``INVENTORY``,
+    ``ACCOUNTS``; ``tools.emulator.services``): a JSON object mapping each counter id (a sku, a customer id) to
+    an integer >= 0 (units, cents). ``variable``: the name the messages give the file (default the service's).
+
+    Raises InputError when the file cannot be read, is not JSON, is not an object, or holds a key or a value
+    the service's table cannot store (the module docstring).
+    """
+    from tools.emulator.services import by_variable
+
+    service = by_variable(service_variable)
+    variable = variable or service.variable
+    noun, attribute = service.noun, service.layout.counter_attribute
+    counters = _read(path, variable, numbers=False)  # its numbers are counter values, judged by stock_problem
+    if not isinstance(counters, dict):
+        raise InputError(f"{variable} {path}: must be a JSON object mapping each {noun} to its {attribute} "
+                         f"(e.g. {{\"A\": 5}}), got a JSON {_kind(counters)}")
+    bad_keys = [key for key in counters if service.key_problem(key)]
+    if bad_keys:
+        raise InputError(f"{variable} {path}: bad {noun} {_entries(bad_keys)}: {service.key_problem(bad_keys[0])}; "
+                         f"give each {noun} 1 to {service.layout.counter_id_bytes} bytes (UTF-8)")
+    bad_values = [key for key, value in counters.items() if stock_problem(value, service.value_hint, attribute)]
+    if bad_values:
+        first = counters[bad_values[0]]
+        raise InputError(f"{variable} {path}: bad {attribute} for {noun} {_entries(bad_values)}: {_json(first)} "
+                         f"{stock_problem(first, service.value_hint, attribute)}")
+    return counters
 
 
 def sku_problem(sku: str) -> str | None:
-    """Why DynamoDB cannot store ``sku`` as an inventory key, or None."""
-    if not sku:
-        return "a sku must not be empty"
-    try:
-        size = len((SKU_KEY_PREFIX + sku).encode("utf-8"))
-    except UnicodeEncodeError:  # JSON allows "\ud800"; UTF-8, and so DynamoDB, cannot hold a lone surrogate
-        return "a sku must be Unicode text that UTF-8 can encode (it holds a lone surrogate)"
-    if size > PARTITION_KEY_MAX_BYTES:
-        return (f"its key {SKU_KEY_PREFIX}<sku> is {size} bytes in UTF-8, over DynamoDB's partition key limit "
-                f"of {PARTITION_KEY_MAX_BYTES} bytes")
-    return None
+    """Why DynamoDB cannot store ``sku`` as an inventory key, or None (the inventory ledger's own check)."""
+    from tools.emulator.services import SERVICES
+
+    return SERVICES["inventory"].key_problem(sku)
 
 
-def stock_problem(stock: Any) -> str | None:
-    """Why ``stock`` is not a stock DynamoDB can store (a JSON integer >= 0 within its number limits), or None."""
+def stock_problem(stock: Any, hint: str = "a stock counts units", what: str = "stock") -> str | None:
+    """Why ``stock`` (any counter value) is not one DynamoDB can store (a JSON integer >= 0 within its number
+    limits), or None; ``hint`` says what the value counts, ``what`` names it (``stock``, ``credit``)."""
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
-        return "is not a JSON integer >= 0 (a stock counts units)"
+        return f"is not a JSON integer >= 0 ({hint})"
     if stock >= NUMBER_MAX_EXCLUSIVE or len(str(stock).rstrip("0")) > NUMBER_MAX_DIGITS:
         return (f"is beyond a DynamoDB number (at most {NUMBER_MAX_DIGITS} significant digits, below 1E+126); "
-                f"use a smaller stock")
+                f"use a smaller {what}")
     if stock >= STOCK_MAX_EXCLUSIVE:
         return (f"has more than {NUMBER_MAX_DIGITS} digits: DynamoDB stores a number of at most "
-                f"{NUMBER_MAX_DIGITS} significant digits, so it could not count this stock down or up exactly; "
-                "use a smaller stock")
+                f"{NUMBER_MAX_DIGITS} significant digits, so it could not count this {what} down or up exactly; "
+                f"use a smaller {what}")
     return None
 
 
