@@ -9,8 +9,9 @@ SHELL := /bin/bash
 STACK ?= dev##        stack name: Pulumi.<STACK>.yaml (synth, audit, local, roles) or a deployed stack (smoke, stock)
 OUT ?= build/$(STACK).json##  synth: the stack export to write; roles: the folder for the two policies
 FILE ?= build/$(STACK).json## audit: the stack export to check (make synth, or pulumi stack export)
-ORDERS ?= samples/orders.json## local: a JSON array, one execution input per element
+ORDERS ?= samples/orders.json## local: a JSON array, one execution input per element (PROGRAM's samples/ when given)
 INVENTORY ?= samples/inventory.json## local, stock: a JSON object sku -> stock (integer >= 0)
+ACCOUNTS ?=##        local: a JSON object customerId -> credit limit in cents (default: PROGRAM's samples/accounts.json)
 SUMMARY ?= build/summary.json## local, smoke: the summary JSON to write (pictures and worker.log beside it)
 FAULTS ?=##          local: faults to inject, e.g. crash=0.2,duplicate=0.3,throttle=0.1,poison=7,stall=1
 BENCH_OUT ?= build/bench.json## bench: the figures JSON to write
@@ -18,9 +19,9 @@ OUTPUTS ?=##         smoke, stock: a file with `pulumi stack output --json` (def
 DRY_RUN ?=##         stock: DRY_RUN=1 shows the changes without writing them
 ACCOUNT ?=##         roles: the 12-digit AWS account the stack deploys to (default: the synth's, 123456789012)
 BACKEND_URL ?=##     roles: a self-managed backend s3://bucket[/prefix] the CI roles read and write state in
-PROGRAM ?=##         synth: a program's project folder (e.g. examples/notifications; default the root program)
+PROGRAM ?=##         synth, local: a program's project folder (e.g. examples/order-workflow; default the root program)
 
-VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
+VARIABLES := STACK OUT FILE ORDERS INVENTORY ACCOUNTS SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
 # A variable given on the command line that this Makefile does not read is most likely a typo
 # (`make synth stack=prod` would silently synthesize dev): every target refuses to run (check-variables).
 UNKNOWN := $(filter-out $(VARIABLES) MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
@@ -112,10 +113,14 @@ checkov: check-variables .venv/.synced scripts/checkov/.venv/.synced ## scan STA
 audit: check-variables .venv/.synced ## evaluate the policy pack on FILE; exit 1 on a blocking (mandatory or remediate) violation
 	$(ORDERFLOW) audit $(FILE)
 
-local: check-variables setup ## deploy STACK into the in-process emulator, run ORDERS against INVENTORY, write SUMMARY
+# local: a variable left at its default is not passed, so a PROGRAM's run reads its own samples/ (the root
+# program's defaults are the same files).
+GIVEN = $(filter-out default file,$(origin $(1)))
+local: check-variables setup ## deploy STACK (of PROGRAM when given) into the in-process emulator, run ORDERS against INVENTORY (and ACCOUNTS), write SUMMARY
 	@mkdir -p $(dir $(SUMMARY))
-	$(ORDERFLOW) local --stack $(STACK) --orders $(ORDERS) --inventory $(INVENTORY) \
-	  --summary $(SUMMARY) $(if $(FAULTS),--faults "$(FAULTS)")
+	$(ORDERFLOW) local --stack $(STACK) $(if $(PROGRAM),--program $(PROGRAM)) \
+	  $(if $(call GIVEN,ORDERS),--orders $(ORDERS)) $(if $(call GIVEN,INVENTORY),--inventory $(INVENTORY)) \
+	  $(if $(ACCOUNTS),--accounts $(ACCOUNTS)) --summary $(SUMMARY) $(if $(FAULTS),--faults "$(FAULTS)")
 
 bench: check-variables setup ## measure against the tutorial's design, side by side (about 8 minutes); writes BENCH_OUT
 	@mkdir -p $(dir $(BENCH_OUT))

@@ -145,7 +145,7 @@ def test_an_internal_error_is_one_line_exit_3_with_the_traceback_in_a_file(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(tools.local, "run_orders", broken)
+    monkeypatch.setattr(tools.local, "run_program", broken)
     monkeypatch.chdir(tmp_path)
     samples = ROOT / "samples"
     code = orderflow(["local", "--orders", str(samples / "orders.json"), "--inventory",

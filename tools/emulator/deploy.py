@@ -38,6 +38,8 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: int
     memory_mb: int
+    role: str = ""
+    """The function's execution role ARN."""
 
 
 @dataclass
@@ -76,6 +78,8 @@ class StateMachineSpec:
     arn: str
     definition: dict[str, Any]
     tracing: bool = False
+    role: str = ""
+    """The state machine's role name."""
 
 
 @dataclass
@@ -331,7 +335,8 @@ def _state_machine(out: Deployment, inputs: dict[str, Any], outputs: dict[str, A
     definition = json.loads(inputs["definition"])
     out.state_machine_arn, out.state_machine_definition = arn, definition
     out.state_machines[inputs["name"]] = StateMachineSpec(
-        arn, definition, bool((inputs.get("tracingConfiguration") or {}).get("enabled")))
+        arn, definition, bool((inputs.get("tracingConfiguration") or {}).get("enabled")),
+        inputs["roleArn"].rsplit("/", 1)[-1])
 
 
 def _topic(out: Deployment, inputs: dict[str, Any], _: dict[str, Any]) -> None:
@@ -394,6 +399,7 @@ def _play_in_process(out: Deployment, typ: str, inputs: dict[str, Any]) -> None:
                          "AWS_REGION": out.region, "AWS_DEFAULT_REGION": out.region},
             timeout=int(inputs.get("timeout", 3)),
             memory_mb=int(inputs.get("memorySize", 128)),
+            role=str(inputs.get("role", "")),
         )
     else:
         out.mappings.append(MappingSpec(

@@ -71,55 +71,113 @@ def _call_allowed(call: Callable[[], Any]) -> bool:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = before
 
 
+def granted(role: str, region: str, service: str, resource: str) -> list[str]:
+    """The ``<service>:`` actions the role's deployed policies allow on exactly ``resource`` (an ARN a statement
+    names, not a wildcard), sorted; what the program granted, read back from IAM."""
+    iam = boto3.client("iam", region_name=region)
+    found: set[str] = set()
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions, resources = statement.get("Action", []), statement.get("Resource", [])
+            actions = actions if isinstance(actions, list) else [actions]
+            resources = resources if isinstance(resources, list) else [resources]
+            if statement.get("Effect") == "Allow" and resource in resources:
+                found |= {a for a in actions if a.startswith(f"{service}:") and "*" not in a}
+    return sorted(found)
+
+
+@dataclass
+class _Prover:
+    """The checks of one deployment (see ``prove``)."""
+
+    d: Deployment
+    checks: list[Check]
+
+    def real(self, role: str, action: str, url: str, arn: str, expected: bool, target: str,
+             call: Callable[[Any, str], Any]) -> None:
+        client = _as_role(self.d.roles[role], self.d.region).client("sqs")
+        self.checks.append(Check(role, action, arn, expected, _call_allowed(lambda: call(client, url)), "call",
+                                 target))
+
+    def engine(self, role: str, action: str, resource: str, expected: bool, target: str) -> None:
+        allowed = _engine_allows(_policies(role, self.d.region), action, resource)
+        self.checks.append(Check(role, action, resource, expected, allowed, "policy engine", target))
+
+
 def prove(d: Deployment) -> list[Check]:
-    """Run every check; the neighbours are created here and are not part of the stack."""
+    """Run every check; the neighbours are created here and are not part of the stack.
+
+    For each worker (one per event source mapping): its queue calls (receive, read attributes: a real call) allowed
+    on its own queue and denied on a neighbour queue and on every other worker's queue, sending denied; each
+    DynamoDB action its deployed policies grant on its own table (``granted``) allowed there and denied on a
+    neighbour table and on every other worker's table, DeleteTable denied; DescribeExecution allowed on the
+    orchestrating state machine's executions when granted at all, denied on a neighbour's; StartExecution denied.
+    The orchestrating state machine's role: SendMessage allowed on every worker's queue and denied on a neighbour
+    queue, ReceiveMessage denied, no DynamoDB read of any worker's table.
+    """
     sqs = boto3.client("sqs", region_name=d.region)
     neighbour_queue = sqs.create_queue(QueueName="neighbour-queue")["QueueUrl"]
-    ctx = AwsContext(partition="aws", region=d.region, account_id=d.mapping.queue_arn.split(":")[4])
-    queue_arn = d.mapping.queue_arn
-    neighbour_queue_arn = ctx.queue_arn("neighbour-queue")
-    table_arn, neighbour_table_arn = ctx.table_arn(d.table), ctx.table_arn("neighbour-table")
+    workers = d.workers()
+    ctx = AwsContext(partition="aws", region=d.region, account_id=workers[0].mapping.queue_arn.split(":")[4])
+    neighbour_queue_arn, neighbour_table_arn = ctx.queue_arn("neighbour-queue"), ctx.table_arn("neighbour-table")
     sm_name = d.state_machine_arn.rsplit(":", 1)[1]
     executions = ctx.executions_arns(sm_name)[0].replace("*", "some-order")
     neighbour_executions = ctx.executions_arns("neighbour-machine")[0].replace("*", "some-order")
-
-    worker_role = next(n for n in d.roles if n.endswith("-worker-role"))
-    sm_role = next(n for n in d.roles if n.endswith("-sm-role"))
-    checks: list[Check] = []
-
-    targets = {queue_arn: "own queue", neighbour_queue_arn: "neighbour queue", table_arn: "own table",
-               neighbour_table_arn: "neighbour table", executions: "own executions",
-               neighbour_executions: "neighbour executions", d.state_machine_arn: "own state machine"}
-
-    def real(role: str, action: str, url: str, arn: str, expected: bool, call: Callable[[Any, str], Any]) -> None:
-        client = _as_role(d.roles[role], d.region).client("sqs")
-        checks.append(Check(role, action, arn, expected, _call_allowed(lambda: call(client, url)), "call",
-                            targets[arn]))
-
-    def engine(role: str, action: str, resource: str, expected: bool) -> None:
-        allowed = _engine_allows(_policies(role, d.region), action, resource)
-        checks.append(Check(role, action, resource, expected, allowed, "policy engine", targets[resource]))
-
-    for url, arn, expected in ((d.work_queue_url, queue_arn, True), (neighbour_queue, neighbour_queue_arn, False)):
-        real(worker_role, "sqs:ReceiveMessage", url, arn, expected,
-             lambda c, u: c.receive_message(QueueUrl=u, VisibilityTimeout=0))
-        real(worker_role, "sqs:GetQueueAttributes", url, arn, expected,
-             lambda c, u: c.get_queue_attributes(QueueUrl=u, AttributeNames=["All"]))
-        real(worker_role, "sqs:SendMessage", url, arn, False,
-             lambda c, u: c.send_message(QueueUrl=u, MessageBody="{}"))
-        real(sm_role, "sqs:SendMessage", url, arn, expected, lambda c, u: c.send_message(QueueUrl=u, MessageBody='{"probe": true}'))
-        real(sm_role, "sqs:ReceiveMessage", url, arn, False, lambda c, u: c.receive_message(QueueUrl=u))
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"):
-        engine(worker_role, action, table_arn, True)
-        engine(worker_role, action, neighbour_table_arn, False)
-    engine(worker_role, "dynamodb:DeleteTable", table_arn, False)
-    engine(worker_role, "states:DescribeExecution", executions, True)
-    engine(worker_role, "states:DescribeExecution", neighbour_executions, False)
-    engine(worker_role, "states:StartExecution", d.state_machine_arn, False)
-    engine(sm_role, "dynamodb:GetItem", table_arn, False)
-    # the probes the state machine role sent are not orders: take them off the work queue again
-    for message in sqs.receive_message(QueueUrl=d.work_queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        if message["Body"] == '{"probe": true}':
-            sqs.delete_message(QueueUrl=d.work_queue_url, ReceiptHandle=message["ReceiptHandle"])
+    sm_role = next((m.role for m in d.state_machines.values() if m.arn == d.state_machine_arn and m.role),
+                   next((n for n in d.roles if n.endswith("-sm-role")), ""))
+    p = _Prover(d, [])
+    queues = [(w.queue_url, w.mapping.queue_arn) for w in workers]
+    tables = {w.name: ctx.table_arn(w.table) for w in workers if w.table}
+    for worker in workers:
+        role = worker.function.role.rsplit("/", 1)[-1] or next(n for n in d.roles if n.endswith("-worker-role"))
+        others = [(u, a) for u, a in queues if a != worker.mapping.queue_arn]
+        for url, arn, expected, target in ((worker.queue_url, worker.mapping.queue_arn, True, "own queue"),
+                                           (neighbour_queue, neighbour_queue_arn, False, "neighbour queue"),
+                                           *((u, a, False, "other worker's queue") for u, a in others)):
+            p.real(role, "sqs:ReceiveMessage", url, arn, expected, target,
+                   lambda c, u: c.receive_message(QueueUrl=u, VisibilityTimeout=0))
+            p.real(role, "sqs:GetQueueAttributes", url, arn, expected, target,
+                   lambda c, u: c.get_queue_attributes(QueueUrl=u, AttributeNames=["All"]))
+            p.real(role, "sqs:SendMessage", url, arn, False, target,
+                   lambda c, u: c.send_message(QueueUrl=u, MessageBody="{}"))
+        own = tables.get(worker.name)
+        for action in granted(role, d.region, "dynamodb", own) if own else []:
+            p.engine(role, action, own, True, "own table")  # type: ignore[arg-type]
+            p.engine(role, action, neighbour_table_arn, False, "neighbour table")
+            for name, other in tables.items():
+                if name != worker.name and other != own:
+                    p.engine(role, action, other, False, "other worker's table")
+        if own:
+            p.engine(role, "dynamodb:DeleteTable", own, False, "own table")
+        if any(granted(role, d.region, "states", r) for r in ctx.executions_arns(sm_name)):
+            p.engine(role, "states:DescribeExecution", executions, True, "own executions")
+            p.engine(role, "states:DescribeExecution", neighbour_executions, False, "neighbour executions")
+        p.engine(role, "states:StartExecution", d.state_machine_arn, False, "own state machine")
+    for url, arn in [*queues, (neighbour_queue, neighbour_queue_arn)]:
+        expected, target = (False, "neighbour queue") if url == neighbour_queue else (True, "worker queue")
+        p.real(sm_role, "sqs:SendMessage", url, arn, expected, target,
+               lambda c, u: c.send_message(QueueUrl=u, MessageBody='{"probe": true}'))
+        p.real(sm_role, "sqs:ReceiveMessage", url, arn, False, target, lambda c, u: c.receive_message(QueueUrl=u))
+    for table in dict.fromkeys(tables.values()):
+        p.engine(sm_role, "dynamodb:GetItem", table, False, "worker table")
+    _take_probes(sqs, [u for u, _ in queues])
     sqs.delete_queue(QueueUrl=neighbour_queue)
-    return checks
+    return p.checks
+
+
+def _take_probes(sqs: Any, urls: list[str]) -> None:
+    """The probes the state machine role sent are not orders: take them off the work queues again."""
+    for url in urls:
+        while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            probes = [m for m in got if m["Body"] == '{"probe": true}']
+            for message in probes:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            for message in got:
+                if message not in probes:  # not ours: visible again at once
+                    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                                  VisibilityTimeout=0)
+            if len(probes) < len(got):
+                break

@@ -19,7 +19,8 @@ from rich.table import Table
 from tools.emulator.least_privilege import Check
 from tools.emulator.run import OrderRun, RunResult
 
-COLOURS = {"RESERVED": "#2e7d32", "REJECTED": "#ef6c00", "FAILED": "#c62828"}
+COLOURS = {"RESERVED": "#2e7d32", "COMPLETED": "#2e7d32", "SUCCEEDED": "#2e7d32", "REJECTED": "#ef6c00",
+           "FAILED": "#c62828"}
 
 
 def _table(title: str, *columns: str, caption: str | None = None) -> Table:
