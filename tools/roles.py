@@ -330,8 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from orderflow.settings import SettingsError
 
-    from tools.role_layout import write_roles
     from tools.deployed.outputs import stack_name
+    from tools.role_layout import write_roles
     from tools.synth import error_lines, quiet_warnings, synthesize
 
     quiet_warnings()

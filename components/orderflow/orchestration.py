@@ -168,7 +168,7 @@ def stop_event_pattern(state_machine_arn: str) -> dict[str, Any]:
             "detail": {"status": list(STOPPED_STATUSES), "stateMachineArn": [state_machine_arn]}}
 
 
-def stop_input_transformer(action: str) -> dict[str, Any]:
+def stop_input_transformer(action: str) -> aws.cloudwatch.EventTargetInputTransformerArgsDict:
     """The target's input: ``{action, order: <detail.input>, execution: <detail.executionArn>}``. Both values are
     strings, so their placeholders are quoted (EventBridge escapes the value into a JSON string:
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html); the work item
