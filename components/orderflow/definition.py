@@ -55,7 +55,7 @@ NO_TIMEOUT = 99_999_999
 (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html, "TimeoutSeconds"); a value this large or
 more counts as none."""
 WAIT_FOR_TOKEN = ".waitForTaskToken"
-TRACE_HEADER_ATTRIBUTE: str = getattr(contract, "TRACE_HEADER_ATTRIBUTE", "traceHeader")
+TRACE_HEADER_ATTRIBUTE: str = contract.TRACE_HEADER_ATTRIBUTE
 """The message attribute the worker runtime reads a trace header from (``contract.TRACE_HEADER_ATTRIBUTE``)."""
 
 
