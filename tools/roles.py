@@ -48,6 +48,8 @@ MANAGED_PER_ROLE = 10
 POWERTOOLS_PARAMETERS = "arn:{partition}:ssm:{region}::parameter/aws/service/powertools/python/*"
 """The public parameters that name the Powertools layer version (AWS owns them: no account in the ARN)."""
 ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
@@ -88,9 +90,17 @@ class Stack:
             return [self.build("sqs", str(inputs["queueUrl"]).rstrip("/").rsplit("/", 1)[1])]
         if r["type"] == "aws:iam/rolePolicy:RolePolicy":
             return [f"arn:{self.partition}:iam::{self.account}:role/{inputs['role']}"]
+        if r["type"] in (RULE, TARGET):  # a target's actions act on its rule
+            return [self.rule_arn(str(inputs["name" if r["type"] == RULE else "rule"]),
+                                  str(inputs.get("eventBusName") or "default"))]
         if r["type"] in (ESM, SUBSCRIPTION):
             return []  # statements of their own
         return [self.arn(r)]
+
+    def rule_arn(self, name: str, bus: str) -> str:
+        """An EventBridge rule's ARN: ``rule/<name>`` on the default bus, ``rule/<bus>/<name>`` on another
+        (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html)."""
+        return self.build("events", f"rule/{name}" if bus == "default" else f"rule/{bus.rsplit('/', 1)[-1]}/{name}")
 
     def build(self, service: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
@@ -307,13 +317,20 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the 12-digit AWS account the stack deploys to (default {ACCOUNT_ID}, the synth's)")
     parser.add_argument("--backend-url", default=None,
                         help="a self-managed backend s3://bucket[/prefix]: the preview and deploy roles get its state")
+    parser.add_argument("--program", type=Path, default=None,
+                        help="the program's project folder, with its Pulumi.yaml and Pulumi.<stack>.yaml (default: "
+                             "the root program)")
     args = parser.parse_args(argv)
+    if args.program is not None and not (args.program / "Pulumi.yaml").is_file():
+        print(f"error: --program {args.program}: no Pulumi.yaml there; give a project folder", file=sys.stderr)
+        return 2
     if not re.fullmatch(arn_patterns.ACCOUNT, args.account):
         print(f"error: --account {args.account!r} is not a 12-digit AWS account id; give the account the stack "
               f"deploys to (aws sts get-caller-identity)", file=sys.stderr)
         return 2
     from orderflow.settings import SettingsError
 
+    from tools.deployed.outputs import stack_name
     from tools.role_layout import write_roles
     from tools.synth import error_lines, quiet_warnings, synthesize
 
@@ -321,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.backend_url:
             parse_backend_url(args.backend_url)
-        export = synthesize(args.stack)
+        export = synthesize(args.stack, program=args.program, stack_file=None if args.program is None else
+                            args.program / f"Pulumi.{stack_name(args.stack)}.yaml")
         written = write_roles(policies(export, args.account, args.backend_url),
                               Path(args.out or f"build/roles-{args.stack.rsplit('/', 1)[-1]}"))
     except QuotaError as error:
@@ -336,8 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in written:
         print(line, file=sys.stderr)
     if args.account == ACCOUNT_ID:
+        program = f" PROGRAM={args.program}" if args.program else ""
         print(f"note: the policies name account {ACCOUNT_ID} (the synth's); for yours: "
-              f"make roles STACK={args.stack} ACCOUNT=<12 digits>", file=sys.stderr)
+              f"make roles{program} STACK={args.stack} ACCOUNT=<12 digits>", file=sys.stderr)
     return 0
 
 

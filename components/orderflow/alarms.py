@@ -29,6 +29,7 @@ CloudWatch.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,8 @@ class Watched:
     queue_name: pulumi.Input[str]
     dlq_name: pulumi.Input[str]
     function_name: pulumi.Input[str]
-    state_machine_arn: pulumi.Input[str]
+    state_machine_arn: pulumi.Input[str] | None
+    """None: the worker has no state machine of its own (no execution alarms)."""
 
 
 def alarm_topic(name: str, base: str, targets: AlarmTargets, parent: pulumi.Resource) -> aws.sns.Topic | None:
@@ -97,15 +99,8 @@ def worker_alarms(name: str, base: str, watched: Watched, actions: list[pulumi.I
                   oldest_message_seconds: int, parent: pulumi.Resource) -> list[aws.cloudwatch.MetricAlarm]:
     """Every alarm of one callback worker, each notifying ``actions`` on ALARM and OK."""
     opts = pulumi.ResourceOptions(parent=parent)
-    common: dict[str, Any] = {"evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold",
-                              "treat_missing_data": "notBreaching", "alarm_actions": actions, "ok_actions": actions}
-
-    def simple(suffix: str, namespace: str, metric: str, dimensions: dict[str, Any], threshold: float,
-               statistic: str, description: str) -> aws.cloudwatch.MetricAlarm:
-        return aws.cloudwatch.MetricAlarm(
-            f"{name}-{suffix}", name=f"{base}-{suffix}", alarm_description=description, namespace=namespace,
-            metric_name=metric, dimensions=dimensions, statistic=statistic, period=60, threshold=threshold,
-            **common, opts=opts)
+    common = _common(actions)
+    simple = _simple(name, base, actions, parent)
 
     dlq = aws.cloudwatch.MetricAlarm(
         f"{name}-dlq-new-letters",
@@ -122,8 +117,9 @@ def worker_alarms(name: str, base: str, watched: Watched, actions: list[pulumi.I
         **{**common, "evaluation_periods": 2},
         opts=opts,
     )
-    sm = {"StateMachineArn": watched.state_machine_arn}
     fn = {"FunctionName": watched.function_name}
+    executions = [] if watched.state_machine_arn is None else \
+        execution_alarms(name, base, watched.state_machine_arn, actions, parent)
     return [
         dlq,
         simple("oldest-message", "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": watched.queue_name},
@@ -133,6 +129,36 @@ def worker_alarms(name: str, base: str, watched: Watched, actions: list[pulumi.I
                "Worker invocations failed (a crash or timeout; records come back until the DLQ)."),
         simple("worker-throttles", "AWS/Lambda", "Throttles", fn, 0, "Sum",
                "Worker invocations were throttled (reserved or account concurrency exhausted)."),
+        *executions,
+    ]
+
+
+def _common(actions: list[pulumi.Input[str]]) -> dict[str, Any]:
+    return {"evaluation_periods": 1, "comparison_operator": "GreaterThanThreshold",
+            "treat_missing_data": "notBreaching", "alarm_actions": actions, "ok_actions": actions}
+
+
+def _simple(name: str, base: str, actions: list[pulumi.Input[str]],
+            parent: pulumi.Resource) -> Callable[..., aws.cloudwatch.MetricAlarm]:
+    """A builder of one-metric alarms ``<name>-<suffix>`` / ``<base>-<suffix>`` notifying ``actions``."""
+    common, opts = _common(actions), pulumi.ResourceOptions(parent=parent)
+
+    def simple(suffix: str, namespace: str, metric: str, dimensions: dict[str, Any], threshold: float,
+               statistic: str, description: str) -> aws.cloudwatch.MetricAlarm:
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-{suffix}", name=f"{base}-{suffix}", alarm_description=description, namespace=namespace,
+            metric_name=metric, dimensions=dimensions, statistic=statistic, period=60, threshold=threshold,
+            **common, opts=opts)
+
+    return simple
+
+
+def execution_alarms(name: str, base: str, state_machine_arn: pulumi.Input[str], actions: list[pulumi.Input[str]],
+                     parent: pulumi.Resource) -> list[aws.cloudwatch.MetricAlarm]:
+    """The three alarms on a state machine's executions (failed, timed out, aborted), notifying ``actions``."""
+    simple = _simple(name, base, actions, parent)
+    sm = {"StateMachineArn": state_machine_arn}
+    return [
         simple("executions-failed", "AWS/States", "ExecutionsFailed", sm, 0, "Sum",
                "Technical failures (timeouts, undeliverable tasks); business rejections succeed."),
         simple("executions-timed-out", "AWS/States", "ExecutionsTimedOut", sm, 0, "Sum",

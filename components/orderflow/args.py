@@ -12,9 +12,12 @@ topic, a table's ARN or name. A value a preview-time check must read (timing and
 state names and errors, the code folder) is plain, and its docstring says why.
 """
 
-from typing import Required, TypedDict
+from typing import TYPE_CHECKING, Any, Required, TypedDict
 
 import pulumi
+
+if TYPE_CHECKING:  # the component's module imports this one
+    from .callback_worker import CallbackWorker
 
 
 class WorkerSettingsArgs(TypedDict, total=False):
@@ -146,3 +149,47 @@ class CallbackWorkerArgs(TypedDict, total=False):
     """Protect the dead-letter queue (default true: a destroy or replacement needs an explicit unprotect)."""
     failure: FailurePathArgs
     """Rejection errors, compensation and state names of the workflow's failure path."""
+    state_machine: bool
+    """Create the worker's own Standard state machine (default true). False: the queue, dead-letter queue, worker,
+    roles, logs and alarms only (no state machine, no state machine role, no execution alarms), for a worker whose
+    callback tasks run in a caller's machine (:class:`orderflow.CallbackStateMachine`, or ``callback_task`` in the
+    caller's own): that machine's grants give the worker's role ``states:DescribeExecution`` on its executions, and
+    the work queue's resource policy is registered by it (``queue.register_policy``) once its grants are in."""
+
+
+class StopCompensationArgs(TypedDict):
+    """One compensation sent when an execution of a :class:`orderflow.CallbackStateMachine` is stopped or times
+    out (no Catch runs then): ``{action, order: <execution input, a JSON string>, execution}`` on the worker's
+    queue."""
+
+    worker: "CallbackWorker"
+    """The worker whose queue gets the message (one of the machine's ``workers``)."""
+    action: str
+    """The ``action`` of the message (e.g. ``release``); not ``check`` (a callback task's own action)."""
+
+
+class CallbackStateMachineArgs(TypedDict, total=False):
+    """Arguments of :class:`orderflow.CallbackStateMachine`: ``definition`` and ``workers`` required.
+
+    A Python-only component (not hosted by the component provider: its workers are component objects)."""
+
+    definition: Required[dict[str, Any]]
+    """The Amazon States Language definition (a dict), its callback tasks from the workers' ``callback_task``.
+    Plain: checked at preview (:func:`orderflow.check_definition`, every SQS task sends to a listed worker)."""
+    workers: Required[list["CallbackWorker"]]
+    """Every worker the definition sends to (callback tasks and compensation sends). The role gets exactly their
+    queues' send statements; each worker's role gets ``states:DescribeExecution`` on this machine's executions."""
+    stop_compensations: list[StopCompensationArgs]
+    """Compensations an EventBridge rule sends when an execution ends ABORTED or TIMED_OUT; default none."""
+    name_prefix: str
+    """Prefix of every physical name; default ``<project>-<stack>``. Plain: ARNs are known at preview."""
+    aws_context: AwsContextArgs
+    """Account, region and partition of the ARNs; default the first worker's."""
+    log_retention_days: int
+    """Retention of the execution log group, days (a CloudWatch Logs value, default 14)."""
+    log_level: str
+    """Which execution events the state machine logs: ALL, ERROR (default) or FATAL."""
+    log_kms_key_arn: pulumi.Input[str]
+    """Customer-managed key of the execution log group; default CloudWatch Logs' own encryption."""
+    alarm_topic_arn: pulumi.Input[str]
+    """SNS topic the execution alarms (failed, timed out, aborted) notify; default none."""

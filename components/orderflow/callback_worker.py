@@ -25,7 +25,7 @@ from .alarms import AlarmTargets, Watched, alarm_topic, worker_alarms
 from .args import CallbackWorkerArgs
 from .aws_context import AwsContext
 from .code_asset import source_archive
-from .definition import CallbackDefinition, CallbackTask, FailurePath, callback_task
+from .definition import CallbackDefinition, CallbackTask, FailurePath, callback_task, compensation_state
 from .grants import GrantRegistry, WorkerQueue, Workflow
 from .provider_region import checked_layer
 from .settings import DLQ_RETENTION_SECONDS, SettingsError, WorkerSettings
@@ -40,10 +40,16 @@ class CallbackWorker(pulumi.ComponentResource):
     """A queue-based callback worker: queue + DLQ, state machine, Lambda worker, roles, logs, alarms.
 
     Children, as attributes: ``queue`` (:class:`orderflow.grants.WorkerQueue`: ``queue``, ``dead_letter_queue``,
-    ``grant_send_messages``, ``grant_consume_messages``), ``workflow`` (:class:`orderflow.grants.Workflow`:
-    ``state_machine``, ``role``, ``log_group``, ``definition``, ``grant_start_execution``, ``grant_read``,
-    ``grant_task_response``, ``grant_redrive``), ``function`` and ``function_log_group``, ``worker_role``,
-    ``state_machine_role``, ``event_source_mapping``, ``settings`` (resolved), ``aws_context``.
+    ``policy``, ``grant_send_messages``, ``grant_consume_messages``, ``grant_send_from_rule``), ``workflow``
+    (:class:`orderflow.grants.Workflow`: ``state_machine``, ``role``, ``log_group``, ``definition``,
+    ``grant_start_execution``, ``grant_read``, ``grant_task_response``, ``grant_describe_executions``,
+    ``grant_redrive``; None without a state machine), ``function`` and ``function_log_group``, ``worker_role``,
+    ``state_machine_role`` (None without a state machine), ``event_source_mapping``, ``settings`` (resolved),
+    ``aws_context``.
+
+    Built with ``state_machine: False``: no state machine, state machine role or execution alarms; the worker's
+    tasks run in a caller's machine (:class:`orderflow.CallbackStateMachine`), which grants the worker's role
+    ``states:DescribeExecution`` on its executions and registers the work queue's policy.
     """
 
     queue_url: pulumi.Output[str]
@@ -54,16 +60,16 @@ class CallbackWorker(pulumi.ComponentResource):
     """URL of the dead-letter queue."""
     dlq_arn: pulumi.Output[str]
     """ARN of the dead-letter queue."""
-    state_machine_arn: pulumi.Output[str]
-    """ARN of the Standard state machine."""
+    state_machine_arn: pulumi.Output[str | None]
+    """ARN of the worker's own Standard state machine (None when built with ``state_machine: False``)."""
     function_name: pulumi.Output[str]
     """Name of the worker Lambda."""
     function_arn: pulumi.Output[str]
     """ARN of the worker Lambda."""
     worker_role_arn: pulumi.Output[str]
     """ARN of the worker's execution role."""
-    state_machine_role_arn: pulumi.Output[str]
-    """ARN of the state machine's role."""
+    state_machine_role_arn: pulumi.Output[str | None]
+    """ARN of the state machine's role (None when built with ``state_machine: False``)."""
     alarm_topic_arn: pulumi.Output[str | None]
     """ARN of the topic the alarms notify (created or given), or None."""
 
@@ -73,18 +79,20 @@ class CallbackWorker(pulumi.ComponentResource):
         self.settings: WorkerSettings = b.s
         self.aws_context: AwsContext = b.ctx
         self.queue: WorkerQueue = b.queue
-        self.workflow: Workflow = b.workflow
+        own_machine = args.get("state_machine", True)
+        self.workflow: Workflow | None = b.workflow if own_machine else None
         # first, so a partition without the public layer fails before any child is registered
         layer = powertools.layer_arn(self, b.ctx.partition, b.s.architecture, LAMBDA_RUNTIME,
                                      args.get("powertools_layer_arn"))
         # the layer came through the component's provider: a context of another region fails the preview here
         layer = checked_layer(name, b.ctx.region, layer)
-        self.state_machine_role, self.worker_role = _roles(b)
-        self.workflow.role = self.state_machine_role
-        queue, dlq = _queues(b)
-        sends = b.queue.grant_send_messages(self.state_machine_role, "send-to-queue", "encrypt-messages")
+        self.state_machine_role, self.worker_role = _roles(b, own_machine)
+        b.workflow.role = self.state_machine_role
+        queue, dlq = _queues(b, own_machine)
+        sends = b.queue.grant_send_messages(self.state_machine_role, "send-to-queue", "encrypt-messages") \
+            if self.state_machine_role else []
         consumes = b.queue.grant_consume_messages(self.worker_role, "consume-queue", "decrypt-messages")
-        self.function, self.function_log_group, worker_grants = _worker(b, self.worker_role, layer)
+        self.function, self.function_log_group, worker_grants = _worker(b, self.worker_role, layer, own_machine)
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             f"{name}-trigger",
             event_source_arn=queue.arn,
@@ -96,21 +104,23 @@ class CallbackWorker(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*consumes[:1], *worker_grants, *sends[1:],
                                                                  *consumes[1:]]),
         )
-        state_machine = _state_machine(b, self.state_machine_role, [*sends, *consumes[1:], queue])
+        state_machine = _state_machine(b, self.state_machine_role, [*sends, *consumes[1:], queue]) \
+            if self.state_machine_role else None
         notify = _alarms(b, queue, dlq, self.function, state_machine)
         self._outputs(queue, dlq, state_machine, notify)
 
-    def _outputs(self, queue: aws.sqs.Queue, dlq: aws.sqs.Queue, state_machine: aws.sfn.StateMachine,
+    def _outputs(self, queue: aws.sqs.Queue, dlq: aws.sqs.Queue, state_machine: aws.sfn.StateMachine | None,
                  notify: pulumi.Input[str] | None) -> None:
         self.queue_url = queue.url
         self.queue_arn = queue.arn
         self.dlq_url = dlq.url
         self.dlq_arn = dlq.arn
-        self.state_machine_arn = state_machine.arn
+        self.state_machine_arn = state_machine.arn if state_machine else pulumi.Output.from_input(None)
         self.function_name = self.function.name
         self.function_arn = self.function.arn
         self.worker_role_arn = self.worker_role.arn
-        self.state_machine_role_arn = self.state_machine_role.arn
+        self.state_machine_role_arn = self.state_machine_role.arn if self.state_machine_role \
+            else pulumi.Output.from_input(None)
         self.alarm_topic_arn = pulumi.Output.from_input(notify)
         self.event_source_mapping_id = self.event_source_mapping.id
         self.register_outputs({
@@ -122,14 +132,26 @@ class CallbackWorker(pulumi.ComponentResource):
         })
 
     def callback_task(self, *, catch: Sequence[Mapping[str, Any]] = (), result_path: str | None = None,
-                      result_selector: Mapping[str, Any] | None = None,
-                      next_state: str | None = None) -> CallbackTask:
+                      result_selector: Mapping[str, Any] | None = None, next_state: str | None = None,
+                      trace_header_path: str | None = None) -> CallbackTask:
         """A callback Task state sending to this worker's queue, for a caller's own state machine, with the
         statements its role needs (:func:`orderflow.definition.callback_task`; timeout and heartbeat from this
         worker's settings). Give the caller's role the same permissions with ``queue.grant_send_messages``."""
         return callback_task(self.queue.url, self.queue.arn, self.settings, partition=self.aws_context.partition,
                              kms_key_arn=self.queue.kms_key_arn, catch=catch, result_path=result_path,
-                             result_selector=result_selector, next_state=next_state)
+                             result_selector=result_selector, next_state=next_state,
+                             trace_header_path=trace_header_path)
+
+    def compensation_task(self, action: str, *, next_state: str, catch_next: str | None = None,
+                          error_path: str = "$.compensationError") -> dict[str, Any]:
+        """A plain ``sqs:sendMessage`` Task state putting ``{action, order: <execution input>, execution}`` on this
+        worker's queue (no token: nobody waits for the answer), its result discarded (``ResultPath`` null, so the
+        state's input goes on unchanged), transient errors retried; then ``next_state``. ``catch_next``: where a
+        failed send goes (its error at ``error_path``); default ``next_state``. The sending role needs the same
+        statements as the callback task's (``queue.grant_send_messages``). Raises DefinitionError for an empty
+        action or the task's own (``check``)."""
+        return compensation_state(self.queue.url, action, partition=self.aws_context.partition,
+                                  next_state=next_state, catch_next=catch_next or next_state, error_path=error_path)
 
 
 def failure_path(given: Mapping[str, Any] | None) -> FailurePath:
@@ -208,11 +230,11 @@ def _check_key_region(key: pulumi.Input[str] | None, ctx: AwsContext) -> None:
                              "multi-Region key's replica there"])
 
 
-def _roles(b: _Build) -> tuple[aws.iam.Role, aws.iam.Role]:
-    """The state machine's role (trusted by Step Functions for this machine, its versions and aliases only) and
-    the worker's execution role; grants are attached next to the resource each concerns."""
+def _roles(b: _Build, own_machine: bool) -> tuple[aws.iam.Role | None, aws.iam.Role]:
+    """The state machine's role (trusted by Step Functions for this machine, its versions and aliases only; None
+    without a machine) and the worker's execution role; grants are attached next to the resource each concerns."""
     sm_arn = b.workflow.arn
-    sm_role = aws.iam.Role(
+    sm_role = None if not own_machine else aws.iam.Role(
         f"{b.name}-sm-role",
         name=f"{b.base}-sm-role",
         description=f"Step Functions role of {b.base}",
@@ -236,8 +258,9 @@ def _roles(b: _Build) -> tuple[aws.iam.Role, aws.iam.Role]:
     return sm_role, worker_role
 
 
-def _queues(b: _Build) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
-    """The work queue and its dead-letter queue, encrypted, TLS only; the DLQ protected when asked."""
+def _queues(b: _Build, own_machine: bool) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+    """The work queue and its dead-letter queue, encrypted, TLS only; the DLQ protected when asked. Without its own
+    machine, the work queue's policy waits for the machine that runs its tasks (``WorkerQueue.register_policy``)."""
     s, q = b.s, b.queue
     encryption: dict[str, Any] = (
         {"kms_master_key_id": q.kms_key_arn, "kms_data_key_reuse_period_seconds": 300}
@@ -260,14 +283,16 @@ def _queues(b: _Build) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
         **encryption,
         opts=pulumi.ResourceOptions(parent=b.owner, depends_on=[dlq]),
     )
-    for key, resource, arn in (("queue", queue, q.arn), ("dlq", dlq, q.dead_letter_arn)):
-        aws.sqs.QueuePolicy(
-            f"{b.name}-{key}-policy",
-            queue_url=resource.url,
-            policy=iam.policy_document([iam.deny_insecure_transport("DenyInsecureTransport", "sqs:*", arn)]),
-            opts=b.child,
-        )
     q.queue, q.dead_letter_queue = queue, dlq
+    if own_machine:
+        q.register_policy()
+    aws.sqs.QueuePolicy(
+        f"{b.name}-dlq-policy",
+        queue_url=dlq.url,
+        policy=iam.policy_document([iam.deny_insecure_transport("DenyInsecureTransport", "sqs:*",
+                                                                q.dead_letter_arn)]),
+        opts=b.child,
+    )
     return queue, dlq
 
 
@@ -284,7 +309,7 @@ def _environment(b: _Build) -> dict[str, pulumi.Input[str]]:
     }
 
 
-def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str]) -> tuple[
+def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str], own_machine: bool) -> tuple[
         aws.lambda_.Function, aws.cloudwatch.LogGroup, list[aws.iam.RolePolicy]]:
     """The worker Lambda, its log group, and the grants its trigger needs besides consuming (answer, work)."""
     s, args = b.s, b.args
@@ -313,8 +338,9 @@ def _worker(b: _Build, role: aws.iam.Role, layer: pulumi.Input[str]) -> tuple[
         environment={"variables": _environment(b)},
         opts=pulumi.ResourceOptions(parent=b.owner, depends_on=[log_group, logs, tracing]),
     )
-    # the worker answers the task tokens and, for a dead token, reads the execution's fate
-    answer = b.workflow.grant_task_response(role, "answer-tasks", describe_executions=True)
+    # the worker answers the task tokens and, for a dead token, reads the execution's fate (in the machine that
+    # runs its tasks: its own, or the caller's, whose grant_describe_executions gives it)
+    answer = b.workflow.grant_task_response(role, "answer-tasks", describe_executions=own_machine)
     statements = [iam.allow(st["sid"], st["actions"], st["resources"]) for st in args.get("worker_statements") or []]
     work = [b.grants.add(role, "work", statements, "work")] if statements else []
     return function, log_group, [answer, *work]
@@ -355,7 +381,7 @@ def _state_machine(b: _Build, role: aws.iam.Role, after: list[pulumi.Resource]) 
 
 
 def _alarms(b: _Build, queue: aws.sqs.Queue, dlq: aws.sqs.Queue, function: aws.lambda_.Function,
-            machine: aws.sfn.StateMachine) -> pulumi.Input[str] | None:
+            machine: aws.sfn.StateMachine | None) -> pulumi.Input[str] | None:
     """The alarm topic (created when asked) and every alarm; returns the topic the alarms notify, or None."""
     args = b.args
     targets = AlarmTargets(args.get("alarm_topic", False), args.get("alarm_topic_arn"),
@@ -363,6 +389,6 @@ def _alarms(b: _Build, queue: aws.sqs.Queue, dlq: aws.sqs.Queue, function: aws.l
                            b.queue.kms_key_arn)
     topic = alarm_topic(b.name, b.base, targets, b.owner)
     notify: pulumi.Input[str] | None = topic.arn if topic else args.get("alarm_topic_arn")
-    worker_alarms(b.name, b.base, Watched(queue.name, dlq.name, function.name, machine.arn),
+    worker_alarms(b.name, b.base, Watched(queue.name, dlq.name, function.name, machine.arn if machine else None),
                   [notify] if notify else [], b.s.oldest_message_alarm_seconds or 60, b.owner)
     return notify

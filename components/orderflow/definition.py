@@ -55,6 +55,8 @@ NO_TIMEOUT = 99_999_999
 (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html, "TimeoutSeconds"); a value this large or
 more counts as none."""
 WAIT_FOR_TOKEN = ".waitForTaskToken"
+TRACE_HEADER_ATTRIBUTE: str = contract.TRACE_HEADER_ATTRIBUTE
+"""The message attribute the worker runtime reads a trace header from (``contract.TRACE_HEADER_ATTRIBUTE``)."""
 
 
 class DefinitionError(ValueError):
@@ -89,7 +91,7 @@ def _retry(attempts: int) -> list[dict[str, Any]]:
 def callback_task(queue_url: str, queue_arn: str, settings: WorkerSettings, *, partition: str = "aws",
                   kms_key_arn: Any = None, catch: Sequence[Mapping[str, Any]] = (), result_path: str | None = None,
                   result_selector: Mapping[str, Any] | None = None, next_state: str | None = None,
-                  retry_attempts: int = RETRY_ATTEMPTS) -> CallbackTask:
+                  retry_attempts: int = RETRY_ATTEMPTS, trace_header_path: str | None = None) -> CallbackTask:
     """One ``sqs:sendMessage.waitForTaskToken`` Task state for a caller's own definition, and its IAM statements.
 
     The message is ``{order: <the state's input>, taskToken, execution: <execution ARN>}`` (keys from
@@ -99,6 +101,16 @@ def callback_task(queue_url: str, queue_arn: str, settings: WorkerSettings, *, p
     ``result_path`` / ``result_selector``: the state's result handling (JSONPath; default the whole input replaced
     by the worker's output); ``next_state``: the state after it, or None to end the execution.
     (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token)
+
+    Trace context: a machine with X-Ray tracing on (both components turn it on) propagates its trace to SQS itself
+    (Amazon SQS is among the integrations with native X-Ray support,
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html): the message carries the
+    ``AWSTraceHeader`` system attribute, which the worker runtime reads first, so nothing is set here by default.
+    The definition cannot set that attribute (the optimized integration takes no ``MessageSystemAttributes``) and
+    the context object holds no trace header. ``trace_header_path``: a JSONPath in the state's input holding a
+    trace header the caller carries in its input (e.g. ``$.traceHeader``); it is sent as the String message
+    attribute ``orderflow_runtime.contract.TRACE_HEADER_ATTRIBUTE``, which the runtime reads when the system
+    attribute is absent. The path must exist in every input (else ``States.Runtime``).
     """
     s = settings.resolved()
     state: dict[str, Any] = {
@@ -116,6 +128,9 @@ def callback_task(queue_url: str, queue_arn: str, settings: WorkerSettings, *, p
         "HeartbeatSeconds": s.heartbeat_seconds,
         "Retry": _retry(retry_attempts),
     }
+    if trace_header_path is not None:
+        state["Parameters"]["MessageAttributes"] = {
+            TRACE_HEADER_ATTRIBUTE: {"DataType": "String", "StringValue.$": trace_header_path}}
     if catch:
         state["Catch"] = [dict(rule) for rule in catch]
     if result_selector is not None:
@@ -250,20 +265,34 @@ class CallbackDefinition:
         return definition
 
     def _compensation(self) -> dict[str, Any]:
-        return {
-            "Type": "Task",
-            "Resource": f"arn:{self.partition}:states:::sqs:sendMessage",
-            "Parameters": {
-                "QueueUrl": self.queue_url,
-                "MessageBody": {
-                    contract.ACTION: self.failure.compensation_action,
-                    f"{contract.WORK_ITEM}.$": "$$.Execution.Input",
-                    f"{contract.EXECUTION}.$": "$$.Execution.Id",
-                },
+        f = self.failure
+        return compensation_state(self.queue_url, str(f.compensation_action), partition=self.partition,
+                                  next_state=f.failed_state, catch_next=f.failed_state,
+                                  error_path=f.compensation_error_path, retry_attempts=self.retry_attempts)
+
+
+def compensation_state(queue_url: str, action: str, *, next_state: str, catch_next: str, error_path: str,
+                       partition: str = "aws", retry_attempts: int = RETRY_ATTEMPTS) -> dict[str, Any]:
+    """A plain ``sqs:sendMessage`` Task state: ``{action, order: $$.Execution.Input, execution: $$.Execution.Id}``
+    on the queue, ``ResultPath`` null (the input goes on), transient errors retried, any error caught to
+    ``catch_next`` with the error at ``error_path``, then ``next_state``. Raises DefinitionError for an empty action
+    or the callback task's own (``contract.TASK_ACTION``)."""
+    if not action or action == contract.TASK_ACTION:
+        raise DefinitionError(f"compensation action {action!r}: must be non-empty and not {contract.TASK_ACTION!r} "
+                              "(the callback task's own action)")
+    return {
+        "Type": "Task",
+        "Resource": f"arn:{partition}:states:::sqs:sendMessage",
+        "Parameters": {
+            "QueueUrl": queue_url,
+            "MessageBody": {
+                contract.ACTION: action,
+                f"{contract.WORK_ITEM}.$": "$$.Execution.Input",
+                f"{contract.EXECUTION}.$": "$$.Execution.Id",
             },
-            "ResultPath": None,
-            "Retry": _retry(self.retry_attempts),
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": self.failure.compensation_error_path,
-                       "Next": self.failure.failed_state}],
-            "Next": self.failure.failed_state,
-        }
+        },
+        "ResultPath": None,
+        "Retry": _retry(retry_attempts),
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": error_path, "Next": catch_next}],
+        "Next": next_state,
+    }

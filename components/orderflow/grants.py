@@ -5,6 +5,12 @@ keep the URNs they had as direct children of :class:`orderflow.CallbackWorker`. 
 one inline policy (``aws.iam.RolePolicy``, parented to the worker) on the role it is given, scoped to this
 worker's exact ARNs, and returns it; the worker's own roles get their permissions through the same methods.
 
+The work queue's resource policy is the queue's too (:meth:`WorkerQueue.register_policy`): TLS only, and the
+EventBridge rules :meth:`WorkerQueue.grant_send_from_rule` lets in. SQS holds one policy per queue, so the rules are
+granted before it is registered: a worker with its own state machine registers it at once; a worker built with
+``state_machine: False`` leaves it to the machine that runs its tasks (:class:`orderflow.CallbackStateMachine`
+registers it after its grants), or to its caller.
+
 Naming: ``name`` is the inline policy's name on the role and, prefixed by the component's name, its resource name.
 Left out, the policy is named ``<base>-<what>`` (unique per worker on any role) and its resource
 ``<component>-<role's resource name>-<what>`` (unique per worker and role). Granting twice under one resource
@@ -76,6 +82,45 @@ class WorkerQueue:
         """The work queue resource."""
         self.dead_letter_queue: aws.sqs.Queue | None = None
         """The dead-letter queue resource."""
+        self.policy: aws.sqs.QueuePolicy | None = None
+        """The work queue's resource policy, once registered (:meth:`register_policy`)."""
+        self._rule_arns: list[pulumi.Input[str]] = []
+
+    def grant_send_from_rule(self, rule_arn: pulumi.Input[str]) -> None:
+        """Let the EventBridge rule ``rule_arn`` send to the work queue: the queue policy's ``SendFromRules``
+        statement allows ``events.amazonaws.com`` ``sqs:SendMessage`` on the queue when ``aws:SourceArn`` is one of
+        the granted rules (an SQS target needs this resource policy: EventBridge uses no role for it,
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions).
+        With a customer-managed key, the key policy must also let ``events.amazonaws.com`` use it (not granted
+        here). Raises ValueError once the policy is registered (SQS holds one policy per queue: grant first)."""
+        if self.policy is not None:
+            raise ValueError(f"queue {self.name}: its resource policy is already registered; grant the rule before "
+                             "(build the worker with state_machine: False, and let the machine register it)")
+        self._rule_arns.append(rule_arn)
+
+    def policy_statements(self) -> list[iam.Statement]:
+        """The work queue's resource policy: ``DenyInsecureTransport``, then ``SendFromRules`` when a rule was
+        granted."""
+        statements = [iam.deny_insecure_transport("DenyInsecureTransport", "sqs:*", self.arn)]
+        if self._rule_arns:
+            statements.append({"Sid": "SendFromRules", "Effect": "Allow",
+                               "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                               "Resource": self.arn, "Condition": {"ArnEquals": {"aws:SourceArn": self._rule_arns}}})
+        return statements
+
+    def register_policy(self) -> aws.sqs.QueuePolicy:
+        """Register the work queue's resource policy (:meth:`policy_statements`), once: a second call returns the
+        same resource. Needs the queue resource (the worker registers it first)."""
+        if self.policy is None:
+            if self.queue is None:
+                raise ValueError(f"queue {self.name}: the queue is not registered yet")
+            statements = self.policy_statements()
+            document: pulumi.Input[str] = (
+                iam.policy_document(statements) if iam.is_plain(statements)
+                else pulumi.Output.from_input(statements).apply(iam.policy_document))
+            self.policy = aws.sqs.QueuePolicy(f"{self._grants.name}-queue-policy", queue_url=self.queue.url,
+                                              policy=document, opts=pulumi.ResourceOptions(parent=self._grants.owner))
+        return self.policy
 
     def grant_send_messages(self, role: aws.iam.Role, name: str | None = None,
                             key_name: str | None = None) -> list[aws.iam.RolePolicy]:
@@ -106,7 +151,8 @@ class WorkerQueue:
 
 
 class Workflow:
-    """The Standard state machine of one worker, and the grants on it and its executions.
+    """A Standard state machine (a worker's own, or a :class:`orderflow.CallbackStateMachine`), and the grants on it
+    and its executions.
 
     ``arn`` and ``name`` are plain strings (known at preview); ``state_machine``, ``role`` and ``log_group`` are
     the resources once the worker registered them; ``definition`` is the ASL it runs.
@@ -156,6 +202,12 @@ class Workflow:
         if describe_executions:
             statements.append(iam.allow("ReadOwnExecutions", ["states:DescribeExecution"], self.executions_arns))
         return self._grants.add(role, "task-response", statements, name)
+
+    def grant_describe_executions(self, role: aws.iam.Role, name: str | None = None) -> aws.iam.RolePolicy:
+        """Let ``role`` read one execution's status and output: ``states:DescribeExecution`` on this machine's
+        executions (what a worker whose tasks run here reads of a dead token's execution)."""
+        return self._grants.add(role, "describe-executions", [
+            iam.allow("DescribeExecutions", ["states:DescribeExecution"], self.executions_arns)], name)
 
     def grant_redrive(self, role: aws.iam.Role, name: str | None = None) -> aws.iam.RolePolicy:
         """Let ``role`` redrive failed executions: ``states:RedriveExecution`` on this machine's executions

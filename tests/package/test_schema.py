@@ -33,6 +33,7 @@ CALLBACK_WORKER_INPUTS = {
     "powertoolsLayerArn": "string",
     "protect": "plain boolean",
     "failure": "plain FailurePathArgs",
+    "stateMachine": "plain boolean",
 }
 CALLBACK_WORKER_OUTPUTS = dict.fromkeys(("queueUrl", "queueArn", "dlqUrl", "dlqArn", "stateMachineArn", "functionName", "functionArn", "workerRoleArn", "stateMachineRoleArn", "alarmTopicArn"), "string")
 SETTINGS = dict.fromkeys(("functionTimeoutSeconds", "functionMemoryMb", "reservedConcurrency", "batchSize", "batchingWindowSeconds", "maxConcurrency", "maxReceiveCount", "visibilityTimeoutSeconds", "heartbeatSeconds", "taskTimeoutSeconds", "messageRetentionSeconds", "logRetentionDays", "oldestMessageAlarmSeconds", "answerConcurrency"), "plain integer")
@@ -82,7 +83,9 @@ def test_callback_worker_inputs_and_outputs_have_their_types(schema: dict[str, A
     assert {name: kind(prop) for name, prop in worker["inputProperties"].items()} == CALLBACK_WORKER_INPUTS
     assert worker["requiredInputs"] == ["codePath", "handler"]
     assert {name: kind(prop) for name, prop in worker["properties"].items()} == CALLBACK_WORKER_OUTPUTS
-    assert sorted(worker["required"]) == sorted(set(CALLBACK_WORKER_OUTPUTS) - {"alarmTopicArn"})  # None: no topic
+    # None: no topic; no state machine of its own (stateMachine: false)
+    assert sorted(worker["required"]) == sorted(set(CALLBACK_WORKER_OUTPUTS) - {"alarmTopicArn", "stateMachineArn",
+                                                                              "stateMachineRoleArn"})
 
 
 def test_every_object_type_has_its_properties(schema: dict[str, Any]) -> None:
