@@ -2,6 +2,11 @@
 
 The mix is what a shop sees: mostly valid orders of one to three skus, some for skus not stocked, some
 malformed, and two skus stocked below demand so that rejections for stock happen under contention.
+
+With ``--accounts`` (the order workflow, ``examples/order-workflow``) every order also names a customer and an amount
+(``customerId``, ``amountCents``), and the accounts file gives each customer a credit limit in cents: most customers
+can pay for everything they order, two only for about half of it (some of their orders are declined), one has no
+credit at all; a few orders name a customer with no account or carry an amount that is not a whole number of cents.
 """
 
 from __future__ import annotations
@@ -38,6 +43,32 @@ def generate(count: int, seed: int = 1) -> tuple[list[Any], dict[str, int]]:
     return orders, inventory
 
 
+CUSTOMERS = [f"cust-{name}" for name in ("ada", "bob", "cyd", "dee", "eli", "fay", "gus", "hal")]
+OVER_LIMIT = {"cust-cyd", "cust-fay"}
+"""Customers whose credit covers about half of what they order."""
+NO_CREDIT = "cust-hal"
+
+
+def with_payments(orders: list[Any], seed: int = 1) -> tuple[list[Any], dict[str, int]]:
+    """(orders with ``customerId`` and ``amountCents``, accounts: customer -> credit limit in cents)."""
+    rng = random.Random(seed + 1000)
+    out: list[Any] = []
+    spent = dict.fromkeys(CUSTOMERS, 0)
+    for order in orders:
+        roll = rng.random()
+        customer = rng.choice(CUSTOMERS)
+        amount: Any = rng.randint(5, 120) * 100
+        if roll < 0.03:
+            customer = "cust-unknown"
+        elif roll < 0.05:
+            amount = f"{amount / 100:.2f}"  # a price as text: InvalidPayment
+        else:
+            spent[customer] += amount
+        out.append({**order, "customerId": customer, "amountCents": amount})
+    accounts = {c: 0 if c == NO_CREDIT else spent[c] // 2 if c in OVER_LIMIT else spent[c] + 1000 for c in CUSTOMERS}
+    return out, accounts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, required=True)
@@ -46,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--inventory", required=True)
     parser.add_argument("--flash-sale", action="store_true",
                         help="a flash sale instead: every order on two hot skus, stock a third of the demand")
+    parser.add_argument("--accounts", default=None,
+                        help="also write customers' credit limits here (cents), and give each order a customerId "
+                             "and amountCents (the order workflow)")
     args = parser.parse_args(argv)
     if args.flash_sale:
         from tools.bench.flash_sale import generate as flash_sale
@@ -53,6 +87,14 @@ def main(argv: list[str] | None = None) -> None:
         orders, inventory = flash_sale(args.count, seed=args.seed)
     else:
         orders, inventory = generate(args.count, args.seed)
+    if args.accounts:
+        if args.flash_sale:
+            from tools.bench.flash_sale import with_customers
+
+            orders, accounts = with_customers(orders, seed=args.seed)
+        else:
+            orders, accounts = with_payments(orders, args.seed)
+        Path(args.accounts).write_text(json.dumps(accounts, indent=2) + "\n")
     Path(args.orders).write_text("[\n" + ",\n".join(f"  {json.dumps(o)}" for o in orders) + "\n]\n")
     Path(args.inventory).write_text(json.dumps(inventory, indent=2) + "\n")
 

@@ -27,3 +27,21 @@ def generate(count: int, hot: int = 2, seed: int = 7, stock_share: float = 1 / 3
             demand[sku] += quantity
         orders.append({"orderId": f"flash-{i + 1:05d}", "items": [{"sku": s, "quantity": q} for s, q in items]})
     return orders, {sku: max(1, int(n * stock_share)) for sku, n in demand.items()}
+
+
+NEAR_LIMIT = "cust-near"
+"""The flash sale's customer near their limit: credit for about two thirds of their orders."""
+
+
+def with_customers(orders: list[Any], seed: int = 7, share: float = 0.2) -> tuple[list[Any], dict[str, int]]:
+    """(orders with ``customerId`` and ``amountCents``, accounts): a ``share`` of the orders from one customer near
+    their limit (credit for about two thirds of what they order), the rest from customers with ample credit."""
+    rng = random.Random(seed + 1)
+    out, spent = [], {NEAR_LIMIT: 0}
+    for n, order in enumerate(orders):
+        customer = NEAR_LIMIT if rng.random() < share else f"cust-{n % 25:02d}"
+        amount = rng.randint(10, 60) * 100
+        spent[customer] = spent.get(customer, 0) + amount
+        out.append({**order, "customerId": customer, "amountCents": amount})
+    accounts = {c: (n * 2 // 3 if c == NEAR_LIMIT else n + 10_000) for c, n in spent.items()}
+    return out, accounts

@@ -173,6 +173,7 @@ def least_privilege_table(checks: list[Check]) -> Table:
     table = _table("Least privilege: own resource allowed, neighbour denied", "role", "action", "on", "want",
                    "got", "how", caption=caption + "how: a real call with the role's credentials, or moto's "
                                                    "IAM policy engine on the exact ARN")
+    _keep_whole(table, 0, [c.role[len(prefix):] for c in checks])
     _keep_whole(table, 1, [c.action for c in checks])
     _narrow(table, 2, 10)
     for c in checks:
