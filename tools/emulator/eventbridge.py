@@ -188,7 +188,7 @@ class Rules:
             self.counts["notPlayed"] += 1
             return
         url = self.d.queue_url_by_arn(target.arn)
-        policy = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+        policy = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
         if not queue_allows(policy, target.arn, rule.arn):
             self.counts["refused"] += 1
             return
