@@ -24,6 +24,8 @@ RULE = RuleSpec("stopped", "arn:aws:events:us-east-1:123456789012:rule/stopped",
                 {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
                  "detail": {"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [MACHINE]}})
 TEMPLATE = '{"action": "release", "order": <input>, "execution": <execution>, "note": "<name> ended <status>"}'
+QUOTED = '{"action": "release", "order": "<input>", "execution": "<execution>"}'
+"""The order workflow's own template: every variable quoted."""
 TRANSFORMER = {"inputPaths": {"input": "$.detail.input", "execution": "$.detail.executionArn",
                               "name": "$.detail.name", "status": "$.detail.status"}, "inputTemplate": TEMPLATE}
 
@@ -47,6 +49,9 @@ def test_the_transformer_inserts_a_string_as_a_json_string_outside_quotes_and_as
     body = json.loads(eventbridge.transform(TRANSFORMER, event, RULE))
     assert body == {"action": "release", "order": json.dumps({"orderId": "o-1", "items": [{"sku": "A", "quantity": 1}]}),
                     "execution": EXECUTION + "o-1", "note": "o-1 ended ABORTED"}
+    quoted = json.loads(eventbridge.transform({**TRANSFORMER, "inputTemplate": QUOTED}, event, RULE))
+    assert quoted == {"action": "release", "execution": EXECUTION + "o-1",
+                      "order": json.dumps({"orderId": "o-1", "items": [{"sku": "A", "quantity": 1}]})}
     assert eventbridge.transform({"inputTemplate": '{"n": <missing>, "r": "<aws.events.rule-name>"}',
                                   "inputPaths": {"missing": "$.detail.nothing"}}, event, RULE) == \
         '{"n": null, "r": "stopped"}'

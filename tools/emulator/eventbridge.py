@@ -10,7 +10,12 @@ and sends each matching target what EventBridge would:
 
 - ``InputTransformer``: each ``inputPaths`` variable is the value at its JSON path in the event (dot notation and
   array indices); in ``inputTemplate`` a placeholder ``<var>`` outside a JSON string becomes the value as JSON (a
-  string quoted), inside a string its text (a string as is) (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html);
+  string quoted), inside a string its text (a string as is, anything else as JSON) escaped so that the output stays
+  valid JSON: EventBridge "replaces input transformers at runtime to ensure a valid JSON output", so a variable
+  holding a string is quoted in the template, one holding an object or array is not
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html, "Common Issues with
+  transforming input"); ``detail.input`` of a status change is a string, so ``"order": "<input>"`` sends the
+  execution's input as a JSON string (which the workers decode);
 - ``Input``: that text; ``InputPath``: the value at the path, as JSON; neither: the whole event.
 
 An SQS target is sent the message only when its queue policy allows ``events.amazonaws.com`` to send it with
@@ -99,8 +104,9 @@ def transform(transformer: dict[str, Any], event: dict[str, Any], rule: RuleSpec
         found = PLACEHOLDER.match(template, i) if char == "<" else None
         if found and found.group(1) in values:
             present, value = values[found.group(1)]
-            if in_string:
-                out.append(value if isinstance(value, str) else json.dumps(value) if present else "")
+            if in_string:  # the text, escaped so the output stays valid JSON
+                text = (value if isinstance(value, str) else json.dumps(value)) if present else ""
+                out.append(json.dumps(text)[1:-1])
             else:
                 out.append(json.dumps(value) if present else "null")
             i = found.end()

@@ -572,6 +572,7 @@ def _trace() -> None:
             root = next((p for p in header.split(";") if p.startswith("Root=")), header)
             normalised_parameters["MessageSystemAttributes"] = {"AWSTraceHeader": {
                 "DataType": "String", "StringValue": f"{root};Parent={uuid.uuid4().hex[:16]};Sampled=1"}}
+        quotas.integration_send()
         send(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
     StateTaskServiceSqs._eval_service_task = eval_service_task  # type: ignore[method-assign]

@@ -78,6 +78,8 @@ class Bucket:
 _lock = threading.Lock()
 _buckets: dict[str, Bucket] = {}
 _throttled: Counter[str] = Counter()
+_transitions = [0]
+_sends = [0]
 
 
 def reset(scale: float | None = None) -> None:
@@ -86,6 +88,7 @@ def reset(scale: float | None = None) -> None:
     with _lock:
         _buckets.clear()
         _throttled.clear()
+        _transitions[0] = _sends[0] = 0
         if factor <= 0:
             return
         for api, (size, refill) in PUBLISHED.items():
@@ -107,9 +110,29 @@ def transition() -> None:
     """One state transition: delayed while the StateTransition bucket is empty (counted once when delayed)."""
     with _lock:
         bucket = _buckets.get("StateTransition")
+        _transitions[0] += 1
     if bucket is not None and bucket.wait() > 0:
         with _lock:
             _throttled["StateTransition"] += 1
+
+
+def transitions() -> int:
+    """State transitions since the last ``reset`` (every state entered by any execution: what Step Functions
+    Standard bills, https://aws.amazon.com/step-functions/pricing/)."""
+    with _lock:
+        return _transitions[0]
+
+
+def integration_send() -> None:
+    """One SendMessage a state machine made through its SQS integration (counted for the benchmark)."""
+    with _lock:
+        _sends[0] += 1
+
+
+def integration_sends() -> int:
+    """SendMessage calls state machines made since the last ``reset`` (callback and compensation tasks)."""
+    with _lock:
+        return _sends[0]
 
 
 def throttled() -> dict[str, int]:

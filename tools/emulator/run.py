@@ -84,6 +84,10 @@ class RunResult:
     """Each worker's poller counts, by function name."""
     events: dict[str, int] = field(default_factory=dict)
     """EventBridge rules played: ``events``, ``delivered``, ``refused``, ``notPlayed`` (``eventbridge.Rules``)."""
+    transitions: int = 0
+    """State transitions of every execution of the run (``quotas.transitions``)."""
+    sends: int = 0
+    """Messages the state machine sent through its SQS integration (``quotas.integration_sends``)."""
 
     @property
     def credit(self) -> dict[str, int] | None:
@@ -392,6 +396,7 @@ def judge_run(stage: Stage, runs: list[OrderRun], collected: Collected) -> list[
                       collected.snapshots[w.service.summary_key].records)
                for w in stage.ledgers if w.service]
     expected = {r.arn: root for r in runs if r.arn and (root := root_of(r.trace_header))}
+    stage.traces.untraced_by_design |= {sent["messageId"] for sent in stage.rules.sent}
     return judge(ended, ledgers, collected.dead_letters, stage.injector.poison if stage.injector else [],
                  stage.traces.check(expected))
 
@@ -417,12 +422,13 @@ def run_program(export: dict[str, Any], orders: list[Any], counters: dict[str, d
         collected = collect(stage, runs)
         found = judge_run(stage, runs, collected)
         contention = {**dynamodb_contention.snapshot(), "throttled": quotas.throttled()}
+        transitions, sends = quotas.transitions(), quotas.integration_sends()
         stop_running(stage.d.state_machine_arn)
     finals = {key: dict(snapshot.counters) for key, snapshot in collected.snapshots.items()}
     return RunResult(stage.d, runs, finals.get("inventory", {}), len(collected.dead_letters), collected.histories,
                      checks, driven.stats, found, stage.injector.injected() if stage.injector else {},
                      driven.seconds, contention, finals, stage.kept, [w.service for w in stage.ledgers if w.service],
-                     driven.workers, dict(stage.rules.counts))
+                     driven.workers, dict(stage.rules.counts), transitions, sends)
 
 
 def run_orders(export: dict[str, Any], orders: list[Any], inventory: dict[str, int], *,
