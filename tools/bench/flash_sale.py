@@ -30,12 +30,14 @@ def generate(count: int, hot: int = 2, seed: int = 7, stock_share: float = 1 / 3
 
 
 NEAR_LIMIT = "cust-near"
-"""The flash sale's customer near their limit: credit for about two thirds of their orders."""
+"""The flash sale's customer near their limit: credit for about a quarter of what they order (the sale's stock
+serves about a third of the orders, so their last ones run into the limit)."""
 
 
 def with_customers(orders: list[Any], seed: int = 7, share: float = 0.2) -> tuple[list[Any], dict[str, int]]:
     """(orders with ``customerId`` and ``amountCents``, accounts): a ``share`` of the orders from one customer near
-    their limit (credit for about two thirds of what they order), the rest from customers with ample credit."""
+    their limit (``NEAR_LIMIT``: credit for about a quarter of what they order), the rest from customers with ample
+    credit."""
     rng = random.Random(seed + 1)
     out, spent = [], {NEAR_LIMIT: 0}
     for n, order in enumerate(orders):
@@ -43,5 +45,5 @@ def with_customers(orders: list[Any], seed: int = 7, share: float = 0.2) -> tupl
         amount = rng.randint(10, 60) * 100
         spent[customer] = spent.get(customer, 0) + amount
         out.append({**order, "customerId": customer, "amountCents": amount})
-    accounts = {c: (n * 2 // 3 if c == NEAR_LIMIT else n + 10_000) for c, n in spent.items()}
+    accounts = {c: (n // 4 if c == NEAR_LIMIT else n + 10_000) for c, n in spent.items()}
     return out, accounts
