@@ -11,7 +11,10 @@
 - ``calls_per_record``: the worker's AWS calls per record on the normal path (handler measure);
 - ``capacity_orders_per_second`` / ``capacity_bound_by``: the prod stack's sustained rate on AWS (``capacity``);
 - ``audit_ratio``: the whole ``orderflow audit`` process on the dev stack against the pack at its baseline commit
-  (``audit``).
+  (``audit``);
+- ``order_workflow`` (``workflow``): the same orders through the one-service program and through the order workflow
+  (examples/order-workflow): state transitions and cost per million orders, worker calls and invocations per order,
+  p50/p95 seconds per order, and the workflow's ratios to the one-service run.
 
 ``--only SECTION`` (repeatable) runs some sections alone, for development; the output then holds their keys only.
 """
@@ -37,7 +40,7 @@ from moto import mock_aws
 from rich.console import Console
 from rich.table import Table
 
-from tools.bench import audit, baselines, capacity, cost, flash_sale, throughput
+from tools.bench import audit, baselines, capacity, cost, flash_sale, throughput, workflow
 from tools.emulator.deploy import deploy
 from tools.emulator.faults import Faults
 from tools.emulator.poller import worker_clients
@@ -54,7 +57,8 @@ queue longer than HeartbeatSeconds, which fails orders (safely: the invariants s
 TARGETS = {"handler_speedup": (">=", 8.0), "cold_import_ratio": ("<=", 1.5),
            "cost_vs_seed": ("<=", 1.0), "invariant_failures": ("<=", 0), "calls_per_record": ("<=", 2.1),
            "synth_growth_20_vs_1": ("<=", 25.0), "flash_sale_failed": ("<=", 0), "audit_ratio": ("<=", 2.0)}
-SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity", "audit")
+SECTIONS = ("handlers", "cold_import", "synth", "e2e", "faults", "flash_sale", "capacity", "audit", "workflow")
+WORKFLOW_ORDERS = 100
 FLASH_ORDERS = 500
 FLASH_RATE = 25.0
 """Flash-sale arrivals per second: the burst of a sale, as fast as the emulated dev stack (two environments in one
@@ -234,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="orders started per second in the faulted run")
     parser.add_argument("--flash-orders", type=int, default=FLASH_ORDERS, help="orders in the flash sale (>= 1)")
     parser.add_argument("--flash-rate", type=float, default=FLASH_RATE, help="flash-sale arrivals per second")
+    parser.add_argument("--workflow-orders", type=int, default=WORKFLOW_ORDERS,
+                        help="orders of the order-workflow section, through each program (>= 1)")
     parser.add_argument("--only", action="append", choices=SECTIONS,
                         help="run this section alone (repeatable); the output holds its keys only")
     args = parser.parse_args(argv)
@@ -242,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: --faults: {error}", file=sys.stderr)
         return 2
-    if args.orders < 1 or args.flash_orders < 1 or args.fault_rate <= 0 or args.flash_rate <= 0:
-        print("error: --orders and --flash-orders must be >= 1, --fault-rate and --flash-rate > 0", file=sys.stderr)
+    if args.orders < 1 or args.flash_orders < 1 or args.workflow_orders < 1 or args.fault_rate <= 0 or \
+            args.flash_rate <= 0:
+        print("error: --orders, --flash-orders and --workflow-orders must be >= 1, --fault-rate and --flash-rate > 0",
+              file=sys.stderr)
         return 2
     console = Console()
     out = Path(args.out)
@@ -268,7 +276,7 @@ def measure(console: Console, args: argparse.Namespace, faults: Faults, wanted: 
     dev, prod = synthesize("dev"), synthesize("prod")
     result: dict[str, Any] = {}
     speed: dict[str, throughput.Throughput] = {}
-    if wanted & {"handlers", "capacity", "e2e"}:
+    if wanted & {"handlers", "capacity", "e2e", "workflow"}:
         console.print(f"handlers: batches of 10, {args.latency_ms:g} ms per AWS call ...")
         speed, by_api = handler_speed(prod, args.latency_ms / 1000)
         result.update(handler_keys(speed, args.latency_ms))
@@ -317,7 +325,15 @@ def measure(console: Console, args: argparse.Namespace, faults: Faults, wanted: 
         result["flash_sale"] = flash(dev, args.flash_orders, args.flash_rate, logs)
         for name in ("redelivery", "default"):
             failures += result["flash_sale"][name]["invariant_failures"]
-    if wanted & {"e2e", "faults", "flash_sale"}:
+    if "workflow" in wanted:
+        console.print(f"order workflow: {args.workflow_orders} orders through the one-service program and the "
+                      "order workflow ...")
+        flow = synthesize("dev", program=workflow.PROGRAM, stack_file=workflow.PROGRAM / "Pulumi.dev.yaml")
+        result["order_workflow"] = workflow.measure(dev, flow, args.workflow_orders,
+                                                    speed["ours"].seconds_per_batch)
+        failures += result["order_workflow"]["one_service"]["invariant_failures"]
+        failures += result["order_workflow"]["order_workflow"]["invariant_failures"]
+    if wanted & {"e2e", "faults", "flash_sale", "workflow"}:
         result["invariant_failures"] = len(failures)
     return result
 
@@ -402,6 +418,18 @@ def show(console: Console, r: dict[str, Any]) -> None:
                       f"p50 {row['p50_seconds']} s, p95 {row['p95_seconds']} s",
                       f"conflicts {row['transactionConflicts']}, retries {row['conflictRetries']}",
                       mark("flash_sale_failed") if name == "default" else "")
+    flow = r["order_workflow"]
+    one, two, ratio = flow["one_service"], flow["order_workflow"], flow["workflow_vs_one_service"]
+    for label, key in (("state transitions per order", "state_transitions_per_order"),
+                       ("worker AWS calls per order", "worker_calls_per_order"),
+                       ("p50 / p95 per order (s, emulator)", "p50_seconds")):
+        ours = f"{two[key]}" if key != "p50_seconds" else f"{two['p50_seconds']} / {two['p95_seconds']}"
+        base = f"{one[key]}" if key != "p50_seconds" else f"{one['p50_seconds']} / {one['p95_seconds']}"
+        table.add_row(f"order workflow: {label}", ours, f"one service {base}", f"{ratio[key]}x", "")
+    table.add_row("order workflow: cost per million orders (USD)",
+                  f"{two['cost_per_million_orders_usd']['total']}",
+                  f"one service {one['cost_per_million_orders_usd']['total']}",
+                  f"{ratio['cost_per_million_orders_usd']}x", "")
     console.print(table)
 
 
