@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,9 +48,11 @@ def test_partial_batch_responses_are_judged_as_lambda_does(response: Any, failed
 STUB = '''
 import json, os
 
+MODE, LOG = os.environ["STUB_MODE"], os.environ["STUB_LOG"]  # read at init, as Lambda's init phase would
+
 def handler(event, context):
-    mode = os.environ["STUB_MODE"]
-    with open(os.environ["STUB_LOG"], "a") as log:
+    mode = MODE
+    with open(LOG, "a") as log:
         log.write(json.dumps(sorted(r["body"] for r in event["Records"])) + "\\n")
     if mode == "empty":
         return {"batchItemFailures": [{"itemIdentifier": ""}]}
@@ -259,3 +262,32 @@ def test_Q1_a_stack_without_report_batch_item_failures_loses_the_failed_record(d
             assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
         finally:
             stop_running(d.state_machine_arn)
+
+
+
+ENV_STUB = """
+import os
+
+SEEN = {name: os.environ.get(name) for name in ("ONLY_FIRST", "SHARED")}
+
+def handler(event, context):
+    return SEEN
+"""
+
+
+def test_a_functions_environment_reaches_its_import_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One function's variables never reach a function loaded after it in the same process (the order workflow's
+    ``KEPT_STATUSES`` once leaked into the inventory program's worker), and the process's own are put back."""
+    (tmp_path / "env_stub.py").write_text(ENV_STUB)
+    monkeypatch.setenv("SHARED", "process")
+    monkeypatch.delenv("ONLY_FIRST", raising=False)
+
+    def spec(environment: dict[str, str]) -> FunctionSpec:
+        return FunctionSpec(name="env", handler="env_stub.handler", code_path=str(tmp_path),
+                            environment=environment, timeout=3, memory_mb=128)
+
+    first, _ = load_handler(spec({"ONLY_FIRST": "yes", "SHARED": "first"}))
+    second, _ = load_handler(spec({}))
+    assert first.SEEN == {"ONLY_FIRST": "yes", "SHARED": "first"}
+    assert second.SEEN == {"ONLY_FIRST": None, "SHARED": "process"}
+    assert "ONLY_FIRST" not in os.environ and os.environ["SHARED"] == "process"

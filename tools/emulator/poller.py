@@ -60,29 +60,44 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        region = os.environ.get("AWS_REGION", REGION)  # Lambda sets it; the deploy gives it to the worker
-        return f"arn:aws:lambda:{region}:123456789012:function:{self.function_name}"
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"  # the emulated region
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline + self.timeout_seconds - time.time()) * 1000))
 
 
 def load_handler(spec: FunctionSpec) -> tuple[ModuleType, Callable[[dict[str, Any], Any], Any]]:
-    """Import the handler module as a fresh execution environment (its own globals, clients, cold start)."""
+    """Import the handler module as a fresh execution environment (its own globals, clients, cold start). The
+    function's environment variables are set for the import (where the worker reads its settings) and put back
+    after it, so one function's variables never reach another function loaded later in the same process."""
     module_name, _, function = spec.handler.rpartition(".")
     code_root = (ROOT / spec.code_path).resolve()
     with _import_lock:
+        saved = {name: os.environ.get(name) for name in (*spec.environment, "AWS_DEFAULT_REGION")}
         os.environ.update(spec.environment)
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-        if str(code_root) not in sys.path:
-            sys.path.insert(0, str(code_root))
-        path = code_root / (module_name.replace(".", "/") + ".py")
-        unique = f"{module_name}__env{next(_instances)}"
-        module_spec = importlib.util.spec_from_file_location(unique, path)
-        assert module_spec and module_spec.loader
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[unique] = module
-        module_spec.loader.exec_module(module)
+        try:
+            return _import_fresh(module_name, function, code_root)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _import_fresh(module_name: str, function: str,
+                  code_root: Path) -> tuple[ModuleType, Callable[[dict[str, Any], Any], Any]]:
+    """Load ``module_name`` from ``code_root`` under a name of its own (``<module>__env<n>``)."""
+    if str(code_root) not in sys.path:
+        sys.path.insert(0, str(code_root))
+    path = code_root / (module_name.replace(".", "/") + ".py")
+    unique = f"{module_name}__env{next(_instances)}"
+    module_spec = importlib.util.spec_from_file_location(unique, path)
+    assert module_spec and module_spec.loader
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[unique] = module
+    module_spec.loader.exec_module(module)
     return module, getattr(module, function)
 
 
