@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.emulator.dynamodb_limits import LimitError, check_number
+from tools.emulator.errors import InputError
 
 PARTITION_KEY_MAX_BYTES = 2048
 NUMBER_MAX_DIGITS = 38
@@ -41,10 +42,6 @@ SHOWN = 3
 MAX_DEPTH = 64
 """Levels of arrays and objects a file may nest (an ORDERS file is 4 deep: array, order, items, item); Python's
 JSON decoder itself stops near 1,000 with a RecursionError."""
-
-
-class InputError(ValueError):
-    """ORDERS or INVENTORY cannot be used; ``str(error)`` is one line for the user."""
 
 
 def load_orders(path: str, variable: str = "ORDERS") -> list[Any]:

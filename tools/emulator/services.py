@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tools.emulator.inputs import InputError
+from tools.emulator.errors import InputError
 
 
 class SeedError(InputError):
