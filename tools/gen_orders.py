@@ -69,9 +69,30 @@ def with_payments(orders: list[Any], seed: int = 1) -> tuple[list[Any], dict[str
     return out, accounts
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _write(parser: argparse.ArgumentParser, option: str, path: str, text: str) -> None:
+    """Write ``text`` to ``path``, its folders made first; a path that cannot be written exits 2 naming ``option``."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    except OSError as error:
+        parser.error(f"{option} {path}: cannot write it ({error.strerror or error})")
+
+
 def main(argv: list[str] | None = None) -> None:
+    """Write the orders, inventory and (with ``--accounts``) accounts files; bad arguments exit 2 naming the option."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--count", type=_positive, required=True, help="how many orders (at least 1)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", required=True)
     parser.add_argument("--inventory", required=True)
@@ -94,9 +115,9 @@ def main(argv: list[str] | None = None) -> None:
             orders, accounts = with_customers(orders, seed=args.seed)
         else:
             orders, accounts = with_payments(orders, args.seed)
-        Path(args.accounts).write_text(json.dumps(accounts, indent=2) + "\n")
-    Path(args.orders).write_text("[\n" + ",\n".join(f"  {json.dumps(o)}" for o in orders) + "\n]\n")
-    Path(args.inventory).write_text(json.dumps(inventory, indent=2) + "\n")
+        _write(parser, "--accounts", args.accounts, json.dumps(accounts, indent=2) + "\n")
+    _write(parser, "--orders", args.orders, "[\n" + ",\n".join(f"  {json.dumps(o)}" for o in orders) + "\n]\n")
+    _write(parser, "--inventory", args.inventory, json.dumps(inventory, indent=2) + "\n")
 
 
 if __name__ == "__main__":
