@@ -16,7 +16,7 @@ import tools.local
 from tools.emulator.deploy import Deployment
 from tools.emulator.faults import Faults
 from tools.emulator.invariants import Invariant
-from tools.emulator.least_privilege import Check
+from tools.emulator.least_privilege import Check, worker_labels
 from tools.emulator.report import branches, detail, show
 from tools.emulator.run import OrderRun, RunResult
 from tools.local import PROGRESS_SECONDS, _progress_lines, fault_warnings, summary
@@ -70,14 +70,35 @@ def test_every_table_fits_80_columns_and_cuts_no_name() -> None:
     assert not long, long
     assert "…" not in text
     words = set(text.split())  # nothing cut at the right edge: every word of every cell and caption is whole
-    caption = "how: a real call with the role's credentials, or moto's IAM policy engine on the exact ARN"
+    caption = "how: a real call with the role's credentials, or moto's IAM policy engine (engine) on the exact ARN"
     for word in [*caption.split(" "), "engine", "call", "neighbour", "executions", "want", "got", "secs"]:
         assert word in words, word
     for name in ("states:DescribeExecution", "sqs:GetQueueAttributes", "dynamodb:GetItem", "InvalidOrder",
                  "States.HeartbeatTimeout"):  # names stay whole on one line
         assert re.search(rf"(^|\s){re.escape(name)}(:?\s|:?$)", text, re.MULTILINE), name
-    assert f"role: {PREFIX}<role>" in text
+    assert f"role: {PREFIX}<role>-role" in text
     assert "(no orderId)" in text and "None" not in text
+
+
+def test_the_least_privilege_table_of_two_workers_and_a_machine_keeps_every_column() -> None:
+    prefix = "order-workflow-dev-"
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/order-workflow-dev-payment"
+    checks = [Check(f"{prefix}{role}-role", action, table, expected, expected, method, target)
+              for role in ("inventory-worker", "payment-worker", "orders")
+              for action, expected, method, target in [
+                  ("states:DescribeExecution", True, "policy engine", "own executions"),
+                  ("sqs:GetQueueAttributes", False, "call", "payment queue"),
+                  ("dynamodb:UpdateItem", False, "policy engine", "inventory table")]]
+    result = _result()
+    result.least_privilege = checks
+    text = _render(result)
+    assert not [line for line in text.splitlines() if len(line) > 80]
+    header = next(line for line in text.splitlines() if line.startswith("role "))
+    assert header.split() == ["role", "action", "on", "want", "got", "how"]
+    rows = [line.split() for line in text.splitlines() if line.startswith(("inventory-worker ", "payment-worker ",
+                                                                            "orders "))]
+    assert len(rows) == 9 and {row[-1] for row in rows} == {"engine", "call"}
+    assert f"role: {prefix}<role>-role" in text
 
 
 def test_contention_line_in_the_run_table() -> None:
@@ -176,3 +197,14 @@ def test_order_ids_read_as_they_are(order_id: str | None, shown: str) -> None:
     from tools.emulator.report import shown_id
 
     assert shown_id(order_id) == shown
+
+
+@pytest.mark.parametrize(("names", "labels"), [
+    (["orderflow-dev-inventory-worker"], ["worker"]),
+    (["order-workflow-dev-inventory-worker", "order-workflow-dev-payment-worker"], ["inventory", "payment"]),
+    (["a-worker", "b-worker", "c-worker"], ["a", "b", "c"]),
+    (["svc-x-worker", "svc-x-worker-2"], ["worker", "worker-2"]),
+    (["same-worker", "other-same-worker"], ["same", "other-same"]),
+])
+def test_worker_labels_name_each_worker_apart(names: list[str], labels: list[str]) -> None:
+    assert list(worker_labels(names).values()) == labels

@@ -67,7 +67,9 @@ def test_make_local_runs_the_example_on_its_samples(tmp_path: Path) -> None:
     checks = result["leastPrivilege"]
     assert checks and all(c["expected"] == c["allowed"] for c in checks)
     assert {(c["on"], c["expected"]) for c in checks if c["action"] == "dynamodb:PutItem"} == {
-        ("own table", True), ("neighbour table", False), ("other worker's table", False)}
+        ("own table", True), ("neighbour table", False), ("payment table", False), ("inventory table", False)}
+    assert {c["on"] for c in checks if c["role"] == "order-workflow-dev-orders-role"} == {
+        "inventory queue", "payment queue", "neighbour queue", "inventory table", "payment table"}
     sm_sends = [(c["resource"].rsplit(":", 1)[1], c["allowed"]) for c in checks
                 if c["role"] == "order-workflow-dev-orders-role" and c["action"] == "sqs:SendMessage"]
     assert sorted(sm_sends) == [("neighbour-queue", False), ("order-workflow-dev-inventory-queue", True),

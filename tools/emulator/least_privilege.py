@@ -107,13 +107,28 @@ class _Prover:
         self.checks.append(Check(role, action, resource, expected, allowed, "policy engine", target))
 
 
+def worker_labels(names: list[str]) -> dict[str, str]:
+    """A short label per worker function name, for the checks' ``target``: ``worker`` for a program's only worker,
+    else the name without the words all names share and without ``-worker`` (``order-workflow-dev-inventory-worker``
+    and ``order-workflow-dev-payment-worker`` -> ``inventory``, ``payment``)."""
+    if len(names) == 1:
+        return {names[0]: "worker"}
+    words = [n.split("-") for n in names]
+    shared = 0
+    while all(len(w) > shared + 1 for w in words) and len({w[shared] for w in words}) == 1:
+        shared += 1
+    labels = {n: "-".join(w[shared:]).removesuffix("-worker") or n for n, w in zip(names, words, strict=True)}
+    return labels if len(set(labels.values())) == len(names) else {n: n for n in names}
+
+
 def prove(d: Deployment) -> list[Check]:
     """Run every check; the neighbours are created here and are not part of the stack.
 
     For each worker (one per event source mapping): its queue calls (receive, read attributes: a real call) allowed
     on its own queue and denied on a neighbour queue and on every other worker's queue, sending denied; each
     DynamoDB action its deployed policies grant on its own table (``granted``) allowed there and denied on a
-    neighbour table and on every other worker's table, DeleteTable denied; DescribeExecution allowed on the
+    neighbour table and on every other worker's table (``target`` names it by its label, e.g. ``payment table``),
+    DeleteTable denied; DescribeExecution allowed on the
     orchestrating state machine's executions when granted at all, denied on a neighbour's; StartExecution denied.
     The orchestrating state machine's role: SendMessage allowed on every worker's queue and denied on a neighbour
     queue, ReceiveMessage denied, no DynamoDB read of any worker's table.
@@ -129,14 +144,15 @@ def prove(d: Deployment) -> list[Check]:
     sm_role = next((m.role for m in d.state_machines.values() if m.arn == d.state_machine_arn and m.role),
                    next((n for n in d.roles if n.endswith("-sm-role")), ""))
     p = _Prover(d, [])
-    queues = [(w.queue_url, w.mapping.queue_arn) for w in workers]
+    labels = worker_labels([w.name for w in workers])
+    queues = [(w.queue_url, w.mapping.queue_arn, labels[w.name]) for w in workers]
     tables = {w.name: ctx.table_arn(w.table) for w in workers if w.table}
     for worker in workers:
         role = worker.function.role.rsplit("/", 1)[-1] or next(n for n in d.roles if n.endswith("-worker-role"))
-        others = [(u, a) for u, a in queues if a != worker.mapping.queue_arn]
+        others = [(u, a, label) for u, a, label in queues if a != worker.mapping.queue_arn]
         for url, arn, expected, target in ((worker.queue_url, worker.mapping.queue_arn, True, "own queue"),
                                            (neighbour_queue, neighbour_queue_arn, False, "neighbour queue"),
-                                           *((u, a, False, "other worker's queue") for u, a in others)):
+                                           *((u, a, False, f"{label} queue") for u, a, label in others)):
             p.real(role, "sqs:ReceiveMessage", url, arn, expected, target,
                    lambda c, u: c.receive_message(QueueUrl=u, VisibilityTimeout=0))
             p.real(role, "sqs:GetQueueAttributes", url, arn, expected, target,
@@ -149,21 +165,21 @@ def prove(d: Deployment) -> list[Check]:
             p.engine(role, action, neighbour_table_arn, False, "neighbour table")
             for name, other in tables.items():
                 if name != worker.name and other != own:
-                    p.engine(role, action, other, False, "other worker's table")
+                    p.engine(role, action, other, False, f"{labels[name]} table")
         if own:
             p.engine(role, "dynamodb:DeleteTable", own, False, "own table")
         if any(granted(role, d.region, "states", r) for r in ctx.executions_arns(sm_name)):
             p.engine(role, "states:DescribeExecution", executions, True, "own executions")
             p.engine(role, "states:DescribeExecution", neighbour_executions, False, "neighbour executions")
         p.engine(role, "states:StartExecution", d.state_machine_arn, False, "own state machine")
-    for url, arn in [*queues, (neighbour_queue, neighbour_queue_arn)]:
-        expected, target = (False, "neighbour queue") if url == neighbour_queue else (True, "worker queue")
+    for url, arn, label in [*queues, (neighbour_queue, neighbour_queue_arn, "neighbour")]:
+        expected, target = url != neighbour_queue, f"{label} queue"
         p.real(sm_role, "sqs:SendMessage", url, arn, expected, target,
                lambda c, u: c.send_message(QueueUrl=u, MessageBody='{"probe": true}'))
         p.real(sm_role, "sqs:ReceiveMessage", url, arn, False, target, lambda c, u: c.receive_message(QueueUrl=u))
-    for table in dict.fromkeys(tables.values()):
-        p.engine(sm_role, "dynamodb:GetItem", table, False, "worker table")
-    _take_probes(sqs, [u for u, _ in queues])
+    for name, table in tables.items():
+        p.engine(sm_role, "dynamodb:GetItem", table, False, f"{labels[name]} table")
+    _take_probes(sqs, [u for u, _, _ in queues])
     sqs.delete_queue(QueueUrl=neighbour_queue)
     return p.checks
 

@@ -26,7 +26,7 @@ COLOURS = {"RESERVED": "#2e7d32", "COMPLETED": "#2e7d32", "SUCCEEDED": "#2e7d32"
 def _table(title: str, *columns: str, caption: str | None = None) -> Table:
     """A table for a log: light borders, no padding wasted; every cell may wrap, none is cut."""
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  padding=(0, 1), title_justify="left", caption_justify="left")
+                  padding=(0, 1), collapse_padding=True, title_justify="left", caption_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
@@ -166,19 +166,21 @@ def _common_prefix(names: list[str]) -> str:
 
 
 def least_privilege_table(checks: list[Check]) -> Table:
-    """One row per check; the roles' common name prefix is said once, in the caption."""
+    """One row per check; the roles' common name prefix and ``-role`` suffix are said once, in the caption."""
     roles = sorted({c.role for c in checks})
     prefix = _common_prefix(roles) if len(roles) > 1 else ""
-    caption = f"role: {prefix}<role>; " if prefix else ""
+    suffix = "-role" if len(roles) > 1 and all(r.endswith("-role") and len(r) > len(prefix) + 5 for r in roles) else ""
+    caption = f"role: {prefix}<role>{suffix}\n" if prefix or suffix else ""
     table = _table("Least privilege: own resource allowed, neighbour denied", "role", "action", "on", "want",
-                   "got", "how", caption=caption + "how: a real call with the role's credentials, or moto's "
-                                                   "IAM policy engine on the exact ARN")
-    _keep_whole(table, 0, [c.role[len(prefix):] for c in checks])
+                   "got", "how", caption=caption + "how: a real call with the role's credentials,\n"
+                                                   "or moto's IAM policy engine (engine) on the exact ARN")
+    shown = {r: r[len(prefix):len(r) - len(suffix)] for r in roles}
+    _keep_whole(table, 0, list(shown.values()))
     _keep_whole(table, 1, [c.action for c in checks])
     _narrow(table, 2, 10)
     for c in checks:
         mark = "[green]" if c.ok else "[red]"
-        table.add_row(c.role[len(prefix):], c.action, c.target or c.resource.rsplit(":", 1)[-1],
+        table.add_row(shown[c.role], c.action, c.target or c.resource.rsplit(":", 1)[-1],
                       "allow" if c.expected else "deny", f"{mark}{'allow' if c.allowed else 'deny'}[/]",
                       "engine" if c.method == "policy engine" else c.method)
     return table
