@@ -80,8 +80,8 @@ def test_unknown_stack_names_the_file_and_the_stacks() -> None:
     done = synth("--stack", "nosuch")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: no stack file Pulumi.nosuch.yaml for stack 'nosuch'; stacks here: dev, prod (give one with --stack, "
-        "or write Pulumi.nosuch.yaml)"]
+        "error: no stack file Pulumi.nosuch.yaml for stack 'nosuch'; stacks here: dev, prod (give one with STACK= to "
+        "make or --stack to orderflow, or write Pulumi.nosuch.yaml)"]
 
 
 def test_a_good_stack_writes_only_its_own_line_and_the_alarm_warning(tmp_path: Path) -> None:

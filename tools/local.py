@@ -30,7 +30,7 @@ from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
 from tools.emulator.inputs import InputError, load_counters, load_orders
 from tools.emulator.report import detail, pictures, show
 from tools.emulator.run import RunResult, run_program
-from tools.synth import error_lines, project_of, stack_config, synthesize
+from tools.synth import error_lines, program_folder_problem, project_of, stack_config, synthesize
 
 PROGRESS_SECONDS = 10.0
 """Without a terminal (a CI log), a progress line at most this often."""
@@ -100,9 +100,8 @@ class Program:
     """The program a run synthesizes: the root one, or a project folder (``--program``)."""
 
     def __init__(self, folder: Path | None) -> None:
-        if folder is not None and not (folder / "Pulumi.yaml").is_file():
-            raise BadInput(f"PROGRAM {folder}: no Pulumi.yaml there; give a project folder (e.g. "
-                           "examples/order-workflow)")
+        if folder is not None and (problem := program_folder_problem(folder)):
+            raise BadInput(f"PROGRAM {folder}: {problem}")
         self.folder = folder
 
     @property

@@ -321,8 +321,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the program's project folder, with its Pulumi.yaml and Pulumi.<stack>.yaml (default: "
                              "the root program)")
     args = parser.parse_args(argv)
-    if args.program is not None and not (args.program / "Pulumi.yaml").is_file():
-        print(f"error: --program {args.program}: no Pulumi.yaml there; give a project folder", file=sys.stderr)
+    from tools.synth import program_folder_problem
+
+    if args.program is not None and (problem := program_folder_problem(args.program)):
+        print(f"error: PROGRAM {args.program}: {problem}", file=sys.stderr)
         return 2
     if not re.fullmatch(arn_patterns.ACCOUNT, args.account):
         print(f"error: --account {args.account!r} is not a 12-digit AWS account id; give the account the stack "

@@ -52,8 +52,10 @@ def read_stack_file(stack: str, path: Path | None = None, environ: dict[str, str
     path = path or ROOT / f"Pulumi.{stack}.yaml"
     shown = path.name if path.parent == ROOT else str(path)
     if not path.is_file():
-        raise StackFileError(f"no stack file {shown} for stack {stack!r}; stacks here: "
-                             f"{', '.join(available_stacks())} (give one with --stack, or write {shown})")
+        stacks = ", ".join(available_stacks(path.parent)) or "none"
+        folder = "here" if path.parent == ROOT else f"in {path.parent}"
+        raise StackFileError(f"no stack file {shown} for stack {stack!r}; stacks {folder}: {stacks} (give one "
+                             f"with STACK= to make or --stack to orderflow, or write {shown})")
     try:
         data = load(path.read_text(encoding="utf-8-sig"))  # the CLI strips a UTF-8 byte order mark too
     except (yaml.YAMLError, UnicodeDecodeError) as error:

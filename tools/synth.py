@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import yaml
 from orderflow.settings import SettingsError
 
 from tools.deployed.outputs import StackRefError, stack_name
@@ -113,6 +114,25 @@ def synthesize(stack: str, *, preview: bool = False, computed: bool = True,
     config = {**stack_config(stack, stack_file), **(config_overrides or {})}
     return contextvars.Context().run(_synthesize, stack_name(stack), preview, computed, config, program,
                                      account or AccountFixture())
+
+
+def program_folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a program the offline commands can run, or None: no ``Pulumi.yaml`` there, or a
+    project whose ``runtime:`` is not ``python`` (a Pulumi YAML or Node.js program runs only under the Pulumi CLI;
+    https://www.pulumi.com/docs/iac/concepts/projects/project-file/#runtime-options)."""
+    project_file = folder / "Pulumi.yaml"
+    if not project_file.is_file():
+        return "no Pulumi.yaml there; give a project folder (e.g. examples/order-workflow)"
+    try:
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return "its Pulumi.yaml is not valid YAML"
+    runtime = project.get("runtime") if isinstance(project, dict) else None
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name != "python":
+        return (f"its Pulumi.yaml's runtime is {name!r}; the offline commands run Python programs (runtime: "
+                "python); run this one with the Pulumi CLI")
+    return None
 
 
 def project_of(program: Path | None) -> tuple[str, Path, Path]:
@@ -257,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", type=Path, default=None,
                         help="the program's project folder, with its Pulumi.yaml (default: the root program)")
     args = parser.parse_args(argv)
-    if args.program is not None and not (args.program / "Pulumi.yaml").is_file():
-        print(f"error: --program {args.program}: no Pulumi.yaml there; give a project folder", file=sys.stderr)
+    if args.program is not None and (problem := program_folder_problem(args.program)):
+        print(f"error: PROGRAM {args.program}: {problem}", file=sys.stderr)
         return 2
     try:
         source = args.stack_file or (args.program or Path()) / f"Pulumi.{stack_name(args.stack)}.yaml"
