@@ -4,6 +4,8 @@
 # on a deployed stack failed part-way) run
 # `scripts/orderflow ...` (the same command, installed first when needed; no uv on PATH is ever needed).
 SHELL := /bin/bash
+comma := ,
+space := $() $()
 .DEFAULT_GOAL := help
 
 STACK ?= dev##        stack name: Pulumi.<STACK>.yaml (synth, audit, local, roles) or a deployed stack (smoke, stock)
@@ -25,7 +27,21 @@ VARIABLES := STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DR
 # A variable given on the command line that this Makefile does not read is most likely a typo
 # (`make synth stack=prod` would silently synthesize dev): every target refuses to run (check-variables).
 # ACCOUNTS (local) is read too; it is kept out of VARIABLES' listing, which tests/test_cli.py states exactly.
-UNKNOWN := $(filter-out $(VARIABLES) ACCOUNTS MAKEFLAGS MFLAGS SHELL,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+UNKNOWN := $(filter-out $(VARIABLES) ACCOUNTS MAKEFLAGS MFLAGS SHELL,$(GIVEN_VARIABLES))
+# What each target reads: a known variable that none of the goals reads (`make local ACCOUNT=x.json`, meant as
+# ACCOUNTS) would be ignored, so it is refused too, naming the targets that read it (tests/test_cli.py checks
+# each list against its recipe).
+READS.synth := STACK OUT PROGRAM
+READS.checkov := STACK
+READS.audit := FILE STACK
+READS.local := STACK PROGRAM ORDERS INVENTORY ACCOUNTS SUMMARY FAULTS
+READS.bench := BENCH_OUT
+READS.roles := STACK OUT PROGRAM ACCOUNT BACKEND_URL
+READS.smoke := STACK SUMMARY OUTPUTS
+READS.stock := STACK INVENTORY OUTPUTS DRY_RUN
+GOALS := $(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))
+UNREAD := $(filter-out $(foreach g,$(GOALS),$(READS.$(g))),$(filter $(VARIABLES) ACCOUNTS,$(GIVEN_VARIABLES)))
 
 UV_VERSION := 0.13.9
 TOOLS := $(CURDIR)/.tools
@@ -42,10 +58,12 @@ PROGRESS := python3 scripts/progress.py
 .PHONY: help setup test lint typecheck synth audit local bench roles smoke stock actionlint checkov clean \
   check-variables
 
-# First prerequisite of every target: an unknown or lower-case variable stops make before anything runs.
+# First prerequisite of every target: an unknown or lower-case variable, or one no goal reads, stops make before
+# anything runs.
 check-variables:
-	@$(if $(UNKNOWN),python3 scripts/check_variables.py $(foreach v,$(UNKNOWN),'$(v)=$(subst ','\'',$($(v)))') \
-	  -- $(VARIABLES))
+	@$(if $(UNKNOWN)$(UNREAD),python3 scripts/check_variables.py \
+	  $(foreach v,$(UNKNOWN) $(UNREAD),'$(v)=$(subst ','\'',$($(v)))') -- $(VARIABLES) -- $(GOALS) \
+	  $(foreach t,synth checkov audit local bench roles smoke stock,$(t)=$(subst $(space),$(comma),$(READS.$(t)))))
 
 help: check-variables ## list the targets and variables
 	@echo "usage: make <target> [VARIABLE=value ...]"

@@ -1,11 +1,13 @@
-"""Refuse variables given to make that the Makefile does not read, naming the one that was meant.
+"""Refuse variables given to make that the Makefile, or the targets asked for, do not read, naming the one meant.
 
-    python3 scripts/check_variables.py NAME=VALUE... -- KNOWN...
+    python3 scripts/check_variables.py NAME=VALUE... -- KNOWN... [-- GOAL... TARGET=VAR,VAR...]
 
 One ``error:`` line per unknown variable on stderr, then exit 2: a lower-case variable names its upper-case form
 (``stack=prod`` -> ``STACK=prod``: make's variables are case-sensitive, so ``stack`` would be ignored and the
-default stack used), a near miss its nearest variable (difflib), anything else the list of variables. Exit 0
-when nothing is given. Standard library only (it runs before any environment exists).
+default stack used), a near miss its nearest variable (difflib), anything else the list of variables. A known
+variable that none of the goals reads (``make local ACCOUNT=x.json``: ``ACCOUNT`` is ``roles``') names the targets
+that read it and, when one of the goals reads a near name, that name (``did you mean ACCOUNTS?``). Exit 0 when
+nothing is given. Standard library only (it runs before any environment exists).
 """
 
 from __future__ import annotations
@@ -25,14 +27,31 @@ def problem(given: str, known: list[str]) -> str:
     return f"error: {name}={value}: {name} is not a variable of this Makefile ({hint})"
 
 
+def unread(given: str, goals: list[str], reads: dict[str, list[str]]) -> str:
+    """The error line for a known ``NAME=VALUE`` that none of ``goals`` reads (``reads``: target -> variables)."""
+    name, _, value = given.partition("=")
+    readers = [t for t, variables in reads.items() if name in variables]
+    wanted = sorted({v for g in goals for v in reads.get(g, [])})
+    close = difflib.get_close_matches(name, wanted, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else f"; {' '.join(goals)} reads {' '.join(wanted) or 'none'}"
+    return (f"error: {name}={value}: make {' '.join(goals)} does not read {name} (read by "
+            f"{', '.join(readers) or 'no target'}){hint}")
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv:
-        print("usage: python3 scripts/check_variables.py NAME=VALUE... -- KNOWN...", file=sys.stderr)
+        print("usage: python3 scripts/check_variables.py NAME=VALUE... -- KNOWN... [-- GOAL... TARGET=VAR,...]",
+              file=sys.stderr)
         return 2
     cut = argv.index("--")
-    given, known = argv[:cut], argv[cut + 1:]
+    given, rest = argv[:cut], argv[cut + 1:]
+    known, tail = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest else (rest, [])
+    goals = [a for a in tail if "=" not in a]
+    reads = {t: [v for v in vs.split(",") if v] for t, _, vs in (a.partition("=") for a in tail if "=" in a)}
     for name in given:
-        print(problem(name, known), file=sys.stderr)
+        variable = name.partition("=")[0]
+        print(unread(name, goals, reads) if variable in known or variable == "ACCOUNTS" else problem(name, known),
+              file=sys.stderr)
     return 2 if given else 0
 
 

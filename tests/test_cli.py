@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -136,9 +137,21 @@ VARIABLES = "STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DR
                                "OUTPUTS?)"),
     ("stock", "DRYRUN=1", "error: DRYRUN=1: DRYRUN is not a variable of this Makefile (did you mean DRY_RUN?)"),
     ("test", "XYZZY=it's", f"error: XYZZY=it's: XYZZY is not a variable of this Makefile (variables: {VARIABLES})"),
+    ("local", "ACCOUNT=x.json", "error: ACCOUNT=x.json: make local does not read ACCOUNT (read by roles); did you mean "
+                                "ACCOUNTS?"),
+    ("roles", "ACCOUNTS=x.json", "error: ACCOUNTS=x.json: make roles does not read ACCOUNTS (read by local); did you "
+                                 "mean ACCOUNT?"),
+    ("synth", "FILE=x.json", "error: FILE=x.json: make synth does not read FILE (read by audit); synth reads OUT "
+                             "PROGRAM STACK"),
+    ("test", "STACK=prod", "error: STACK=prod: make test does not read STACK (read by synth, checkov, audit, local, "
+                           "roles, smoke, stock); test reads none"),
+    ("smoke", "PROGRAM=examples/order-workflow", "error: PROGRAM=examples/order-workflow: make smoke does not read "
+                                                 "PROGRAM (read by synth, local, roles); smoke reads OUTPUTS STACK "
+                                                 "SUMMARY"),
 ])
 def test_make_refuses_an_unknown_variable_before_anything_runs(target: str, given: str, line: str) -> None:
-    """`make synth stack=prod` used to synthesize dev and exit 0: every target now stops first, exit 2."""
+    """`make synth stack=prod` used to synthesize dev and exit 0, `make local ACCOUNT=x.json` ran on the default
+    accounts: every target now stops first, exit 2, on a variable it does not know or does not read."""
     done = make(target, given)
     assert done.returncode == 2
     assert done.stdout == ""
@@ -178,3 +191,22 @@ def test_documented_commands_need_no_uv_on_path(where: str) -> None:
         text = (ROOT / where).read_text()
     assert "uv run" not in text and "setup-uv" not in text
     assert not [line for line in text.splitlines() if line.strip().startswith("uv ")]
+
+
+def test_each_targets_reads_list_is_what_its_recipe_uses() -> None:
+    """READS.<target> in the Makefile (what the variable check lets through) equals the variables its recipe names
+    (through ROLES_OUT for roles; audit reads STACK through FILE's default, build/$(STACK).json)."""
+    text = (ROOT / "Makefile").read_text()
+    known = [*VARIABLES.split(), "ACCOUNTS"]
+    reads = {m[1]: set(m[2].split()) for m in re.finditer(r"^READS\.(\w+) := (.*)$", text, re.MULTILINE)}
+    expansions = {"ROLES_OUT": "$(OUT) $(STACK)"}
+    for target, declared in reads.items():
+        recipe = re.search(rf"^{target}: .*\n((?:\t.*\n)+)", text, re.MULTILINE)
+        assert recipe, target
+        body = recipe[1]
+        for name, expansion in expansions.items():
+            body = body.replace(f"$({name})", expansion)
+        used = {v for v in known if re.search(rf"[$(,]\(?{v}\b|\$\({v}\)", body)}
+        if target == "audit":
+            used.add("STACK")
+        assert used == declared, (target, used ^ declared)

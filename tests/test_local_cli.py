@@ -158,3 +158,15 @@ def test_an_internal_error_is_one_line_exit_3_with_the_traceback_in_a_file(
                          "(include it in a report)")
     written = (tmp_path / "build" / "local-internal-error.log").read_text()
     assert written.startswith("Traceback (most recent call last):") and f"{name}: " in written
+
+
+def test_a_seed_file_no_worker_reads_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.local import main
+
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text('{"cust-ada": 100}')
+    assert main(["--accounts", str(accounts), "--summary", str(tmp_path / "s.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: ACCOUNTS {accounts}: no worker of this program reads it (the seed files it "
+                          "reads: INVENTORY); leave ACCOUNTS out"), err
+    assert not (tmp_path / "s.json").exists()

@@ -30,6 +30,7 @@ from tools.emulator.faults import STALL_FIRST, Faults, FaultsError
 from tools.emulator.inputs import InputError, load_counters, load_orders
 from tools.emulator.report import detail, pictures, show
 from tools.emulator.run import RunResult, run_program
+from tools.emulator.services import seed_variables
 from tools.synth import error_lines, program_folder_problem, project_of, stack_config, synthesize
 
 PROGRESS_SECONDS = 10.0
@@ -211,6 +212,18 @@ def _inputs(args: argparse.Namespace, program: Program) -> tuple[list[Any], dict
     return orders, files, counters
 
 
+def _check_seed_files(files: dict[str, str], counters: dict[str, Any], export: dict[str, Any]) -> None:
+    """Raise BadInput for a seed file (INVENTORY, ACCOUNTS) no worker of the program reads: it would be read and
+    then ignored, and the run would not be the one asked for."""
+    read = seed_variables(export)
+    for variable in counters:
+        if variable not in read:
+            has = ", ".join(sorted(read)) or "none"
+            raise BadInput(f"{variable} {files[variable.lower()]}: no worker of this program reads it (the seed files "
+                           f"it reads: {has}); leave {variable} out, or give the PROGRAM whose service reads it "
+                           "(e.g. examples/order-workflow)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(soft_wrap=True)  # a message is one line in a log, whatever the width
@@ -230,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in lines:
             console.print(line, markup=False, highlight=False)
         export = program.export(args.stack)
+        _check_seed_files(files, counters, export)
     except (InputError, FaultsError, BadInput) as error:
         print("\n".join(f"error: {line}" for line in str(error).splitlines()), file=sys.stderr)
         return 2
@@ -252,10 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"pictures: {', '.join(picture_paths)}")
     console.print(f"worker logs (Powertools JSON): {log_path}")
-    finals = f"final stock: {json.dumps(result.inventory, ensure_ascii=False)}"
-    if result.credit is not None:
-        finals += f"; final credit: {json.dumps(result.credit, ensure_ascii=False)}"
-    console.print(f"summary: {out} (dead letters: {result.dead_letters}; {finals})", markup=False)
+    finals = "".join(f"; final {name}: {json.dumps(counters, ensure_ascii=False)}" for name, counters in
+                     (("stock", result.counters.get("inventory")), ("credit", result.credit)) if counters is not None)
+    console.print(f"summary: {out} (dead letters: {result.dead_letters}{finals})", markup=False)
     if any(not c.ok for c in result.least_privilege):
         console.print("[red]least-privilege check failed[/]")
         return 1

@@ -205,3 +205,19 @@ def test_a_worker_folder_without_the_runtime_ships_it_in_its_archive() -> None:
     assert {name for name in assets if not name.startswith("orderflow_runtime/")} == set(source_files(worker))
     own = source_archive(ROOT / "handlers").assets
     assert set(own) == set(source_files(ROOT / "handlers"))
+
+
+def test_make_local_runs_the_notifications_program_on_its_samples(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.local import main
+
+    summary = tmp_path / "summary.json"
+    assert main(["--program", str(NOTIFICATIONS), "--summary", str(summary)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(summary.read_text())
+    assert [(o["result"], o["reason"]) for o in result["orders"]] == [
+        ("SUCCEEDED", None), ("SUCCEEDED", None), ("REJECTED", "InvalidRecipient"), ("REJECTED", "Unsubscribed")]
+    assert all(i["holds"] for i in result["invariants"])
+    assert "credit" not in result and result["inventory"] == {}
+    assert "final stock" not in out and "reserved of what stock allowed" not in out  # no stock in this program
+    assert "summary: " in out and "(dead letters: 0)" in out

@@ -145,7 +145,8 @@ def invariants_table(result: RunResult) -> Table:
     reserved, allowed = result.reserved_share
     share = f"{reserved}/{allowed} = {reserved / allowed:.1%}" if allowed else "no order the stock allowed"
     injected = ", ".join(f"{k} {v}" for k, v in result.injected.items()) or "none"
-    caption = "\n".join((f"injected: {injected}", f"reserved of what stock allowed: {share}",
+    ledger_lines = [f"reserved of what stock allowed: {share}"] if result.services else []
+    caption = "\n".join((f"injected: {injected}", *ledger_lines,
                          f"invocations timed out: {result.poller_stats.get('timeouts', 0)}",
                          *contention_lines(result)))
     table = _table("Invariants", "invariant", "holds", "detail", caption=caption)

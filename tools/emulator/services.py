@@ -27,6 +27,9 @@ from botocore.exceptions import ClientError
 from tools.emulator.errors import InputError
 
 
+FUNCTION_TYPE = "aws:lambda/function:Function"
+
+
 class SeedError(InputError):
     """DynamoDB refused a counter of a seed file; ``str(error)`` is one line naming the variable and the key."""
 
@@ -135,3 +138,11 @@ def service_of(handler: str) -> Service | None:
 def by_variable(variable: str) -> Service:
     """The adapter whose seed file is ``variable`` (``INVENTORY``, ``ACCOUNTS``); KeyError when none."""
     return next(s for s in SERVICES.values() if s.variable == variable)
+
+
+def seed_variables(export: Mapping[str, Any]) -> set[str]:
+    """The seed-file variables (``INVENTORY``, ``ACCOUNTS``) of the services a stack export's Lambda functions run,
+    known by each function's ``handler`` input; a function no adapter knows adds none."""
+    resources = export.get("deployment", {}).get("resources", [])
+    handlers = [r.get("inputs", {}).get("handler", "") for r in resources if r.get("type") == FUNCTION_TYPE]
+    return {service.variable for service in map(service_of, handlers) if service is not None}
