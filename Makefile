@@ -9,7 +9,7 @@ space := $() $()
 .DEFAULT_GOAL := help
 
 STACK ?= dev##        stack name: Pulumi.<STACK>.yaml (synth, audit, local, roles) or a deployed stack (smoke, stock)
-OUT ?= build/$(STACK).json##  synth: the stack export to write; roles: the folder for the two policies
+OUT ?= build/$(STACK).json##  synth: the stack export to write; roles: the folder for the three policies
 FILE ?= build/$(STACK).json## audit: the stack export to check (make synth, or pulumi stack export)
 ORDERS ?= samples/orders.json## local: a JSON array, one execution input per element (PROGRAM's samples/ when given)
 INVENTORY ?= samples/inventory.json## local, stock: a JSON object sku -> stock (integer >= 0)
@@ -142,7 +142,7 @@ local: check-variables setup ## deploy STACK (of PROGRAM when given) into the in
 	  $(if $(call GIVEN,ORDERS),--orders $(ORDERS)) $(if $(call GIVEN,INVENTORY),--inventory $(INVENTORY)) \
 	  $(if $(ACCOUNTS),--accounts $(ACCOUNTS)) --summary $(SUMMARY) $(if $(FAULTS),--faults "$(FAULTS)")
 
-bench: check-variables setup ## measure against the tutorial's design, side by side (about 8 minutes); writes BENCH_OUT
+bench: check-variables setup ## measure against the tutorial's design, side by side (about 12 minutes); writes BENCH_OUT
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(ORDERFLOW) bench --out $(BENCH_OUT)
 
