@@ -26,7 +26,6 @@ from botocore.exceptions import ClientError
 
 from tools.emulator.errors import InputError
 
-
 FUNCTION_TYPE = "aws:lambda/function:Function"
 
 
