@@ -22,6 +22,11 @@ DIGITS_39 = 123456789012345678901234567890123456789
     ('{"A": -1}', 'INVENTORY {f}: bad stock for sku "A": -1 is not a JSON integer >= 0 (a stock counts units)'),
     ('{"A": true}', 'INVENTORY {f}: bad stock for sku "A": true is not a JSON integer >= 0 (a stock counts units)'),
     ('{"A": 2.5}', 'INVENTORY {f}: bad stock for sku "A": 2.5 is not a JSON integer >= 0 (a stock counts units)'),
+    # a number with an exponent is named as written, never as Infinity or 100000.0
+    ('{"A": 1e400}', 'INVENTORY {f}: bad stock for sku "A": 1e400 is not a JSON integer >= 0 (a stock counts units)'),
+    ('{"A": 1e5}', 'INVENTORY {f}: bad stock for sku "A": 1e5 is not a JSON integer >= 0 (a stock counts units)'),
+    ('{"A": 1E+2}', 'INVENTORY {f}: bad stock for sku "A": 1E+2 is not a JSON integer >= 0 (a stock counts units)'),
+    ('{"A": -0.0}', 'INVENTORY {f}: bad stock for sku "A": -0.0 is not a JSON integer >= 0 (a stock counts units)'),
     ('{"A": "5"}', 'INVENTORY {f}: bad stock for sku "A": "5" is not a JSON integer >= 0 (a stock counts units)'),
     ('{"A": null}', 'INVENTORY {f}: bad stock for sku "A": null is not a JSON integer >= 0 (a stock counts units)'),
     (f'{{"A": {DIGITS_39}}}', f'INVENTORY {{f}}: bad stock for sku "A": {DIGITS_39} is beyond a DynamoDB number '

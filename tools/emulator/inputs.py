@@ -26,6 +26,7 @@ two skus: nothing is Unicode-normalized, trimmed or case-folded) and order ids a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def load_counters(path: str, service_variable: str, variable: str | None = None)
     service = by_variable(service_variable)
     variable = variable or service.variable
     noun, attribute = service.noun, service.layout.counter_attribute
-    counters = _read(path, variable, numbers=False)  # its numbers are counter values, judged by stock_problem
+    counters = _read(path, variable, numbers=False, floats=WrittenFloat)  # values judged by stock_problem
     if not isinstance(counters, dict):
         raise InputError(f"{variable} {path}: must be a JSON object mapping each {noun} to its {attribute} "
                          f"(e.g. {{\"A\": 5}}), got a JSON {_kind(counters)}")
@@ -116,9 +117,22 @@ def stock_problem(stock: Any, hint: str = "a stock counts units", what: str = "s
     return None
 
 
-def _read(path: str, variable: str, numbers: bool) -> Any:
+class WrittenFloat(float):
+    """A JSON number with a fraction or an exponent, as written in the file (``1e5``, ``1e400``), for messages:
+    ``1e400`` is not shown as ``Infinity`` nor ``1e5`` as ``100000.0``."""
+
+    text: str
+
+    def __new__(cls, text: str) -> WrittenFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def _read(path: str, variable: str, numbers: bool, floats: Callable[[str], Any] = float) -> Any:
     """The JSON value of ``path``, refused (InputError) as the module doc says; ``numbers``: check every number
-    against DynamoDB's limits (else only the depth is checked)."""
+    against DynamoDB's limits (else only the depth is checked); ``floats``: how a number with a fraction or an
+    exponent is returned (default float)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -139,7 +153,7 @@ def _read(path: str, variable: str, numbers: bool) -> Any:
     except ValueError as error:
         raise InputError(f"{where}: not JSON: {error}") from None
     _check_values(exact, where, numbers)
-    return json.loads(text)
+    return json.loads(text, parse_float=floats)
 
 
 class _RepeatedKey(ValueError):
@@ -196,7 +210,7 @@ def _kind(value: Any) -> str:
 
 
 def _json(value: Any, limit: int = 40) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = value.text if isinstance(value, WrittenFloat) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
