@@ -146,8 +146,9 @@ bench: check-variables setup ## measure against the tutorial's design, side by s
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(ORDERFLOW) bench --out $(BENCH_OUT)
 
-# roles writes a folder: OUT, when given; else build/roles-<STACK> (OUT's default names a file).
-ROLES_OUT = $(if $(filter file,$(origin OUT)),build/roles-$(STACK),$(OUT))
+# roles writes a folder: OUT, when given; else build/roles-<STACK> (OUT's default names a file), for a PROGRAM
+# build/roles-<its folder's name>-<STACK>.
+ROLES_OUT = $(if $(filter file,$(origin OUT)),build/roles-$(if $(PROGRAM),$(notdir $(abspath $(PROGRAM)))-)$(STACK),$(OUT))
 roles: check-variables .venv/.synced ## write OUT/{preview,deploy,smoke}-policy.json, the CI roles' policies for STACK (ACCOUNT, BACKEND_URL)
 	$(ORDERFLOW) roles --stack $(STACK) --out $(ROLES_OUT) $(if $(ACCOUNT),--account $(ACCOUNT)) \
 	  $(if $(BACKEND_URL),--backend-url $(BACKEND_URL))$(if $(PROGRAM), --program $(PROGRAM))

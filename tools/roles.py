@@ -308,11 +308,19 @@ def policies(export: dict[str, Any], account: str, backend: str | None = None) -
     return {role: {"Version": "2012-10-17", "Statement": merged(statements)} for role, statements in built.items()}
 
 
+def default_out(stack: str, program: Path | None) -> str:
+    """``build/roles-<stack>``; for another program ``build/roles-<its folder's name>-<stack>``, so that its roles
+    never overwrite the root program's."""
+    folder = f"{program.resolve().name}-" if program is not None else ""
+    return f"build/roles-{folder}{stack.rsplit('/', 1)[-1]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None,
                                      epilog="exit codes: 0 written; 1 a role cannot fit IAM's quotas; 2 bad input")
     parser.add_argument("--stack", default="dev", help="stack name or reference (Pulumi.<stack>.yaml); default dev")
-    parser.add_argument("--out", default=None, help="folder for the policies (default build/roles-<stack>)")
+    parser.add_argument("--out", default=None, help="folder for the policies (default build/roles-<stack>; for a --program, "
+                        "build/roles-<its folder's name>-<stack>)")
     parser.add_argument("--account", default=ACCOUNT_ID,
                         help=f"the 12-digit AWS account the stack deploys to (default {ACCOUNT_ID}, the synth's)")
     parser.add_argument("--backend-url", default=None,
@@ -342,8 +350,13 @@ def main(argv: list[str] | None = None) -> int:
             parse_backend_url(args.backend_url)
         export = synthesize(args.stack, program=args.program, stack_file=None if args.program is None else
                             args.program / f"Pulumi.{stack_name(args.stack)}.yaml")
-        written = write_roles(policies(export, args.account, args.backend_url),
-                              Path(args.out or f"build/roles-{args.stack.rsplit('/', 1)[-1]}"))
+        built = policies(export, args.account, args.backend_url)
+        out = Path(args.out or default_out(args.stack, args.program))
+        if args.program is not None:  # `make smoke` runs the root program's smoke orders only
+            del built["smoke"]
+            for old in out.glob("smoke-policy*.json"):
+                old.unlink()
+        written = write_roles(built, out)
     except QuotaError as error:
         print(f"error: stack {args.stack}: {error}", file=sys.stderr)
         return 1
@@ -355,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for line in written:
         print(line, file=sys.stderr)
+    if args.program is not None:
+        print(f"note: no smoke role for PROGRAM={args.program}: make smoke runs the root program's smoke orders "
+              "only", file=sys.stderr)
     if args.account == ACCOUNT_ID:
         program = f" PROGRAM={args.program}" if args.program else ""
         print(f"note: the policies name account {ACCOUNT_ID} (the synth's); for yours: "

@@ -251,6 +251,8 @@ def test_make_roles_writes_the_programs_ci_roles(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "make roles PROGRAM=examples/order-workflow STACK=dev ACCOUNT=<12 digits>" in done.stderr
+    assert "note: no smoke role for PROGRAM=examples/order-workflow: make smoke runs the root program's" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["deploy-policy.json", "preview-policy.json"]
     deploy = json.loads((out / "deploy-policy.json").read_text())
     preview = json.loads((out / "preview-policy.json").read_text())
     on_rule = {a for st in deploy["Statement"] if st["Resource"] == [RULE] for a in st["Action"]}
@@ -277,3 +279,15 @@ def test_the_samples_parse_and_cover_every_outcome() -> None:
     invalid = [o for o in orders if not isinstance(o.get("amountCents"), int) or "customerId" not in o]
     out_of_stock = [o for o in orders if any(stock.get(i["sku"]) == 0 for i in o["items"])]
     assert declined and unknown and invalid and out_of_stock
+
+
+@pytest.mark.parametrize(("stack", "program", "folder"), [
+    ("dev", None, "build/roles-dev"), ("ORG/prod", None, "build/roles-prod"),
+    ("dev", Path("examples/order-workflow"), "build/roles-order-workflow-dev"),
+    ("ORG/dev", Path("examples/order-workflow/"), "build/roles-order-workflow-dev"),
+])
+def test_a_programs_roles_never_overwrite_the_root_programs(stack: str, program: Path | None, folder: str) -> None:
+    from tools.roles import default_out
+
+    assert default_out(stack, program) == folder
+
