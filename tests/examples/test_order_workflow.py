@@ -291,3 +291,25 @@ def test_a_programs_roles_never_overwrite_the_root_programs(stack: str, program:
 
     assert default_out(stack, program) == folder
 
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_workers_are_in_the_order_the_definition_names_their_queues(export: dict[str, Any], reverse: bool) -> None:
+    """The export's registration order is not stable between synths: the run's workers (and so its invariants'
+    names, `per order inventory and payment ...`) follow the definition instead."""
+    import boto3
+    from moto import mock_aws
+
+    from tools.emulator.deploy import deploy
+
+    shuffled = json.loads(json.dumps(export))
+    resources = shuffled["deployment"]["resources"]
+    at = [i for i, r in enumerate(resources) if r["type"] == "aws:lambda/eventSourceMapping:EventSourceMapping"]
+    assert len(at) == 2
+    if reverse:  # the payment worker's trigger registered first
+        resources[at[0]], resources[at[1]] = resources[at[1]], resources[at[0]]
+    with mock_aws():
+        d = deploy(shuffled, PROGRAM)
+        names = [w.name for w in d.workers()]
+        boto3.client("sqs", region_name="us-east-1")  # the mock stays active until here
+    assert names == [f"{BASE}-inventory-worker", f"{BASE}-payment-worker"]

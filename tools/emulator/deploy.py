@@ -161,13 +161,21 @@ class Deployment:
         return self.queue_url_by_arn(json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
 
     def workers(self) -> list[WorkerSpec]:
-        """One worker per event source mapping, in the export's order (the mock must be active)."""
+        """One worker per event source mapping (the mock must be active), in the order the orchestrating state
+        machine's definition first names their queues (Reserve Inventory's before Authorize Payment's), then by
+        function name: the export's order of registration is not stable from one synth to the next."""
         out = []
         for mapping in self.mappings:
             function = self.functions[mapping.function_name.rsplit(":", 1)[-1]]
             url = self.queue_url_by_arn(mapping.queue_arn)
             out.append(WorkerSpec(function, mapping, url, self.dlq_of(url), function.environment.get("TABLE_NAME")))
-        return out
+        text = json.dumps(self.state_machine_definition)
+
+        def named_at(worker: WorkerSpec) -> tuple[int, str]:
+            at = text.find(f"/{worker.mapping.queue_arn.rsplit(':', 1)[-1]}\"")
+            return (at if at >= 0 else len(text), worker.name)
+
+        return sorted(out, key=named_at)
 
     def orchestrate(self) -> None:
         """Make the state machine with the most callback tasks the one runs start (ties: the last created)."""
