@@ -98,8 +98,15 @@ def test_a_flash_sale_ends_with_no_failed_order_and_nothing_held(workflow: dict[
     results = Counter(r.result for r in result.runs)
     assert results["FAILED"] == 0 and results["COMPLETED"] and results["REJECTED"], results
     reasons = Counter(r.reason for r in result.runs if r.result == "REJECTED")
-    assert reasons["OutOfStock"] and reasons["PaymentDeclined"], reasons
-    assert result.credit is not None and result.credit[NEAR_LIMIT] < accounts[NEAR_LIMIT]
+    assert reasons["OutOfStock"] and set(reasons) <= {"OutOfStock", "PaymentDeclined"}, reasons
+    # which orders get the hot stock depends on arrival, so whether the customer near the limit is declined does
+    # too (the samples' run asserts declines exactly); what holds every time: only they are declined, and their
+    # credit went to their completed orders and nothing else
+    declined = {r.order["customerId"] for r in result.runs if r.reason == "PaymentDeclined"}
+    assert declined <= {NEAR_LIMIT}
+    paid = sum(r.order["amountCents"] for r in result.runs
+               if r.result == "COMPLETED" and r.order["customerId"] == NEAR_LIMIT)
+    assert result.credit is not None and result.credit[NEAR_LIMIT] == accounts[NEAR_LIMIT] - paid >= 0
 
 
 @pytest.mark.skipif(not os.environ.get("ORDERFLOW_LONG"), reason="about 20 minutes (the example's 180 s visibility "
