@@ -63,7 +63,7 @@ PROGRESS := python3 scripts/progress.py
 check-variables:
 	@$(if $(UNKNOWN)$(UNREAD),python3 scripts/check_variables.py \
 	  $(foreach v,$(UNKNOWN) $(UNREAD),'$(v)=$(subst ','\'',$($(v)))') -- $(VARIABLES) -- $(GOALS) \
-	  $(foreach t,synth checkov audit local bench roles smoke stock,$(t)=$(subst $(space),$(comma),$(READS.$(t)))))
+	  $(foreach t,$(patsubst READS.%,%,$(filter READS.%,$(.VARIABLES))),$(t)=$(subst $(space),$(comma),$(READS.$(t)))))
 
 help: check-variables ## list the targets and variables
 	@echo "usage: make <target> [VARIABLE=value ...]"

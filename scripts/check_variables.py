@@ -30,7 +30,7 @@ def problem(given: str, known: list[str]) -> str:
 def unread(given: str, goals: list[str], reads: dict[str, list[str]]) -> str:
     """The error line for a known ``NAME=VALUE`` that none of ``goals`` reads (``reads``: target -> variables)."""
     name, _, value = given.partition("=")
-    readers = [t for t, variables in reads.items() if name in variables]
+    readers = sorted(t for t, variables in reads.items() if name in variables)
     wanted = sorted({v for g in goals for v in reads.get(g, [])})
     close = difflib.get_close_matches(name, wanted, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else f"; {' '.join(goals)} reads {' '.join(wanted) or 'none'}"
@@ -48,10 +48,10 @@ def main(argv: list[str]) -> int:
     known, tail = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest else (rest, [])
     goals = [a for a in tail if "=" not in a]
     reads = {t: [v for v in vs.split(",") if v] for t, _, vs in (a.partition("=") for a in tail if "=" in a)}
+    read_by_some = {v for variables in reads.values() for v in variables}
     for name in given:
-        variable = name.partition("=")[0]
-        print(unread(name, goals, reads) if variable in known or variable == "ACCOUNTS" else problem(name, known),
-              file=sys.stderr)
+        unknown = name.partition("=")[0] not in read_by_some
+        print(problem(name, known) if unknown else unread(name, goals, reads), file=sys.stderr)
     return 2 if given else 0
 
 

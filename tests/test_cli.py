@@ -143,10 +143,10 @@ VARIABLES = "STACK OUT FILE ORDERS INVENTORY SUMMARY FAULTS BENCH_OUT OUTPUTS DR
                                  "mean ACCOUNT?"),
     ("synth", "FILE=x.json", "error: FILE=x.json: make synth does not read FILE (read by audit); synth reads OUT "
                              "PROGRAM STACK"),
-    ("test", "STACK=prod", "error: STACK=prod: make test does not read STACK (read by synth, checkov, audit, local, "
-                           "roles, smoke, stock); test reads none"),
+    ("test", "STACK=prod", "error: STACK=prod: make test does not read STACK (read by audit, checkov, local, roles, "
+                           "smoke, stock, synth); test reads none"),
     ("smoke", "PROGRAM=examples/order-workflow", "error: PROGRAM=examples/order-workflow: make smoke does not read "
-                                                 "PROGRAM (read by synth, local, roles); smoke reads OUTPUTS STACK "
+                                                 "PROGRAM (read by local, roles, synth); smoke reads OUTPUTS STACK "
                                                  "SUMMARY"),
 ])
 def test_make_refuses_an_unknown_variable_before_anything_runs(target: str, given: str, line: str) -> None:

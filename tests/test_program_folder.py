@@ -20,6 +20,15 @@ def _yaml_project(folder: Path) -> Path:
     return folder
 
 
+def _project(text: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        folder = tmp / "p"
+        folder.mkdir()
+        (folder / "Pulumi.yaml").write_text(text)
+        return folder
+    return make
+
+
 def _node_project(folder: Path) -> Path:
     folder.mkdir()
     (folder / "Pulumi.yaml").write_text("name: p\nruntime:\n  name: nodejs\n  options: {typescript: true}\n")
@@ -33,6 +42,10 @@ def _node_project(folder: Path) -> Path:
                                            "commands run Python programs (runtime: python); run this one with the "
                                            "Pulumi CLI"),
     (lambda tmp: _node_project(tmp / "n"), "PROGRAM {folder}: its Pulumi.yaml's runtime is 'nodejs'"),
+    (_project("name: p\n"), "PROGRAM {folder}: its Pulumi.yaml names no runtime (runtime: python), which the Pulumi "
+                            "CLI requires"),
+    (_project("name: p\nruntime: python\nname: q\n"), "PROGRAM {folder}: its Pulumi.yaml is not a YAML file the "
+                                                       'Pulumi CLI reads (line 3: mapping key "name" already defined'),
 ])
 def test_a_folder_that_is_no_python_project(command: str, make_folder: Callable[[Path], Path], message: str,
                                             tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

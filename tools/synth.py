@@ -30,6 +30,7 @@ import yaml
 from orderflow.settings import SettingsError
 
 from tools.deployed.outputs import StackRefError, stack_name
+from tools.go_yaml import GoYamlError, load
 from tools.stack_file import StackFileError, available_stacks, read_stack_file
 from tools.synth_mocks import AccountFixture, SynthMocks
 from tools.synth_monitor import RegistrationError, StrictMonitor
@@ -124,11 +125,13 @@ def program_folder_problem(folder: Path) -> str | None:
     if not project_file.is_file():
         return "no Pulumi.yaml there; give a project folder (e.g. examples/order-workflow)"
     try:
-        project = yaml.safe_load(project_file.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return "its Pulumi.yaml is not valid YAML"
+        project = load(project_file.read_text(encoding="utf-8-sig"))  # as the CLI reads it (yaml.v3)
+    except (yaml.YAMLError, GoYamlError, UnicodeDecodeError) as error:
+        return f"its Pulumi.yaml is not a YAML file the Pulumi CLI reads ({str(error).splitlines()[0]})"
     runtime = project.get("runtime") if isinstance(project, dict) else None
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name is None:
+        return "its Pulumi.yaml names no runtime (runtime: python), which the Pulumi CLI requires"
     if name != "python":
         return (f"its Pulumi.yaml's runtime is {name!r}; the offline commands run Python programs (runtime: "
                 "python); run this one with the Pulumi CLI")

@@ -107,17 +107,26 @@ class _Prover:
         self.checks.append(Check(role, action, resource, expected, allowed, "policy engine", target))
 
 
+def common_word_prefix(names: list[str]) -> str:
+    """The longest run of whole ``-``-separated words every name starts with, ``-`` included, leaving each name at
+    least one word of its own."""
+    words = [name.split("-") for name in names]
+    common = []
+    for parts in zip(*words, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "".join(f"{w}-" for w in common[:min(map(len, words)) - 1])
+
+
 def worker_labels(names: list[str]) -> dict[str, str]:
     """A short label per worker function name, for the checks' ``target``: ``worker`` for a program's only worker,
     else the name without the words all names share and without ``-worker`` (``order-workflow-dev-inventory-worker``
     and ``order-workflow-dev-payment-worker`` -> ``inventory``, ``payment``)."""
     if len(names) == 1:
         return {names[0]: "worker"}
-    words = [n.split("-") for n in names]
-    shared = 0
-    while all(len(w) > shared + 1 for w in words) and len({w[shared] for w in words}) == 1:
-        shared += 1
-    labels = {n: "-".join(w[shared:]).removesuffix("-worker") or n for n, w in zip(names, words, strict=True)}
+    prefix = common_word_prefix(names)
+    labels = {n: n[len(prefix):].removesuffix("-worker") or n for n in names}
     return labels if len(set(labels.values())) == len(names) else {n: n for n in names}
 
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tools.emulator.least_privilege import Check
+from tools.emulator.least_privilege import Check, common_word_prefix
 from tools.emulator.run import OrderRun, RunResult
 
 COLOURS = {"RESERVED": "#2e7d32", "COMPLETED": "#2e7d32", "SUCCEEDED": "#2e7d32", "REJECTED": "#ef6c00",
@@ -155,21 +155,10 @@ def invariants_table(result: RunResult) -> Table:
     return table
 
 
-def _common_prefix(names: list[str]) -> str:
-    """The longest run of whole ``-``-separated words every name starts with, ``-`` included."""
-    words = [name.split("-") for name in names]
-    common = []
-    for parts in zip(*words, strict=False):
-        if len(set(parts)) != 1:
-            break
-        common.append(parts[0])
-    return "".join(f"{w}-" for w in common[:min(map(len, words)) - 1])
-
-
 def least_privilege_table(checks: list[Check]) -> Table:
     """One row per check; the roles' common name prefix and ``-role`` suffix are said once, in the caption."""
     roles = sorted({c.role for c in checks})
-    prefix = _common_prefix(roles) if len(roles) > 1 else ""
+    prefix = common_word_prefix(roles) if len(roles) > 1 else ""
     suffix = "-role" if len(roles) > 1 and all(r.endswith("-role") and len(r) > len(prefix) + 5 for r in roles) else ""
     caption = f"role: {prefix}<role>{suffix}\n" if prefix or suffix else ""
     table = _table("Least privilege: own resource allowed, neighbour denied", "role", "action", "on", "want",
